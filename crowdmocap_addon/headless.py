@@ -1,0 +1,63 @@
+"""``crowdmocap-blender``: the add-on's own code driven headless through the ``bpy`` module.
+
+For pipelines and render farms: no Blender UI, same functions the panel calls. Bad input exits 1
+with a message; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .result.reader import read_result
+from .result.schema import ResultFormatError
+
+
+def _cmd_version(args: argparse.Namespace) -> int:
+    import bpy
+
+    print(f"crowdmocap-blender {__version__} (Blender {bpy.app.version_string})")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    result = read_result(args.result)
+    video, camera = result.video, result.camera
+    print(f"{args.result}: format {result.version[0]}.{result.version[1]}, {len(result.people)} people")
+    print(f"  video {video.path} {video.width}x{video.height} @ {video.fps:g} fps, {video.frame_count} frames")
+    print(f"  camera focal {camera.focal_px:.1f} px, principal point {camera.principal_point}")
+    print(
+        f"  body model {result.body_model.kind} ({result.body_model.gender}), "
+        f"estimator {result.pipeline.estimator}, 2D poses {result.pipeline.pose_backend}"
+    )
+    for track in result.people:
+        print(f"  person {track.id}: frames {int(track.frames[0])}..{int(track.frames[-1])} ({track.num_frames})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crowdmocap-blender", description="Build CrowdMocap scenes in Blender, headless."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("version", help="print the add-on and Blender versions").set_defaults(run=_cmd_version)
+    info = commands.add_parser("info", help="summarise a result file")
+    info.add_argument("result", type=Path, help="a CrowdMocap result .npz")
+    info.set_defaults(run=_cmd_info)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ResultFormatError as exc:
+        print(f"crowdmocap-blender: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""The CrowdMocap result format, version 1.0: constants, typed containers and checks.
+
+Specified in docs/result-format.md. Both the writer (server) and the reader (add-on) validate through
+``validate_person`` and ``validate_capture`` here, so the writer can never produce a file the reader
+rejects.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..body.skeleton import JOINT_NAMES, NUM_BODY_JOINTS, NUM_JOINTS
+
+FORMAT_NAME = "crowdmocap.result"
+FORMAT_VERSION = (1, 0)
+META_KEY = "meta"
+PERSON_PREFIX = "person/"
+NUM_BETAS = 10
+NUM_KEYPOINTS = 17  # COCO-17 order
+COCO_KEYPOINT_NAMES: tuple[str, ...] = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",
+    "left_knee", "right_knee", "left_ankle", "right_ankle",
+)  # fmt: skip
+BODY_MODEL_KINDS = ("smpl", "standin")
+
+# Per-person arrays: name -> shape, with "T" the person's frame count. Order is the documented order.
+PERSON_FIELDS: dict[str, tuple[int | str, ...]] = {
+    "frames": ("T",),
+    "global_orient": ("T", 3),
+    "body_pose": ("T", NUM_BODY_JOINTS, 3),
+    "betas": (NUM_BETAS,),
+    "transl": ("T", 3),
+    "rest_joints": (NUM_JOINTS, 3),
+    "keypoints2d": ("T", NUM_KEYPOINTS, 3),
+    "bbox": ("T", 4),
+    "confidence": ("T",),
+    "foot_contact": ("T", 2),
+}
+
+
+class ResultFormatError(ValueError):
+    """A result file (or data about to be written as one) breaks the format; the message says where."""
+
+
+def person_key(person_id: int, field_name: str) -> str:
+    """The archive key of one person's array, e.g. ``person/7/transl``."""
+    return f"{PERSON_PREFIX}{person_id}/{field_name}"
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    path: str
+    width: int
+    height: int
+    fps: float
+    fps_rational: tuple[int, int]  # exact rate as numerator / denominator, e.g. (30000, 1001)
+    frame_count: int
+    first_frame: int = 0  # index of the first frame processed
+
+
+@dataclass(frozen=True)
+class PinholeCamera:
+    """One camera for the whole image, OpenCV axes (x right, y down, z forward), pixels."""
+
+    focal_px: float
+    principal_point: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class BodyModelInfo:
+    kind: str  # "smpl" (rest_joints from the user's SMPL file) or "standin" (CrowdMocap's own skeleton)
+    gender: str = "neutral"
+    joint_names: tuple[str, ...] = JOINT_NAMES
+
+
+@dataclass(frozen=True)
+class PipelineInfo:
+    pose_backend: str
+    estimator: str
+    versions: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GroundPlane:
+    """normal · X + offset = 0 for points X on the ground, camera frame, metres."""
+
+    normal: tuple[float, float, float]
+    offset: float
+
+
+@dataclass
+class PersonTrack:
+    """One tracked person; T frames, arrays shaped as in ``PERSON_FIELDS``."""
+
+    id: int
+    frames: np.ndarray  # (T,) int video frame indices, strictly increasing
+    global_orient: np.ndarray  # (T, 3) axis-angle, camera frame
+    body_pose: np.ndarray  # (T, 23, 3) axis-angle, parent-relative
+    betas: np.ndarray  # (10,) one shape for the whole track
+    transl: np.ndarray  # (T, 3) metres
+    rest_joints: np.ndarray  # (24, 3) metres, the person's rest skeleton
+    keypoints2d: np.ndarray  # (T, 17, 3) COCO x, y pixels and confidence
+    bbox: np.ndarray  # (T, 4) x0, y0, x1, y1 pixels
+    confidence: np.ndarray  # (T,) 0 marks a frame filled in, not observed
+    foot_contact: np.ndarray  # (T, 2) left/right contact probability
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.frames.shape[0])
+
+
+@dataclass
+class CaptureResult:
+    video: VideoInfo
+    camera: PinholeCamera
+    body_model: BodyModelInfo
+    pipeline: PipelineInfo
+    ground: GroundPlane | None
+    people: list[PersonTrack]
+    version: tuple[int, int] = FORMAT_VERSION
+
+    def person(self, person_id: int) -> PersonTrack:
+        for track in self.people:
+            if track.id == person_id:
+                return track
+        raise KeyError(f"no person {person_id} in this result")
+
+
+def _expected_shape(spec: tuple[int | str, ...], frames: int) -> tuple[int, ...]:
+    return tuple(frames if dim == "T" else int(dim) for dim in spec)
+
+
+def validate_person(track: PersonTrack) -> None:
+    """Raise ResultFormatError unless every array has its documented shape, a real dtype and finite values."""
+    where = f"person {track.id}"
+    if not isinstance(track.id, int | np.integer) or isinstance(track.id, bool) or track.id < 0:
+        raise ResultFormatError(f"person id {track.id!r} must be a non-negative integer")
+    frames = np.asarray(track.frames)
+    if frames.ndim != 1 or frames.shape[0] == 0:
+        raise ResultFormatError(f"{where}: 'frames' must be a non-empty 1-D array, got shape {frames.shape}")
+    if frames.dtype.kind not in "iu":
+        raise ResultFormatError(f"{where}: 'frames' must hold integers, got {frames.dtype}")
+    if frames.size > 1 and np.any(np.diff(frames) <= 0):
+        raise ResultFormatError(f"{where}: 'frames' must be strictly increasing")
+    if frames[0] < 0:
+        raise ResultFormatError(f"{where}: 'frames' holds a negative frame index")
+    count = frames.shape[0]
+    for name, spec in PERSON_FIELDS.items():
+        value = np.asarray(getattr(track, name))
+        expected = _expected_shape(spec, count)
+        if value.shape != expected:
+            raise ResultFormatError(f"{where}: '{name}' has shape {value.shape}, expected {expected}")
+        if name != "frames":
+            if value.dtype.kind != "f":
+                raise ResultFormatError(f"{where}: '{name}' must hold floats, got {value.dtype}")
+            if not np.all(np.isfinite(value)):
+                raise ResultFormatError(f"{where}: '{name}' holds NaN or infinite values")
+    for name in ("confidence", "foot_contact"):
+        value = np.asarray(getattr(track, name))
+        if np.any(value < 0) or np.any(value > 1):
+            raise ResultFormatError(f"{where}: '{name}' must lie in [0, 1]")
+
+
+def _finite(value: float, what: str) -> None:
+    if not math.isfinite(value):
+        raise ResultFormatError(f"{what} must be a finite number, got {value}")
+
+
+def validate_capture(result: CaptureResult) -> None:
+    """Raise ResultFormatError unless the whole capture is consistent (meta and every person)."""
+    video = result.video
+    if video.width <= 0 or video.height <= 0:
+        raise ResultFormatError(f"video size {video.width}x{video.height} must be positive")
+    _finite(video.fps, "video.fps")
+    num, den = video.fps_rational
+    if video.fps <= 0 or num <= 0 or den <= 0:
+        raise ResultFormatError("video.fps and video.fps_rational must be positive")
+    if abs(num / den - video.fps) > 1e-3 * video.fps:
+        raise ResultFormatError(f"video.fps {video.fps} disagrees with fps_rational {num}/{den}")
+    if video.frame_count < 0 or video.first_frame < 0:
+        raise ResultFormatError("video.frame_count and video.first_frame must be non-negative")
+    _finite(result.camera.focal_px, "camera.focal_px")
+    if result.camera.focal_px <= 0:
+        raise ResultFormatError("camera.focal_px must be positive")
+    for value in result.camera.principal_point:
+        _finite(value, "camera.principal_point")
+    if result.body_model.kind not in BODY_MODEL_KINDS:
+        raise ResultFormatError(f"body_model.kind {result.body_model.kind!r} is not one of {BODY_MODEL_KINDS}")
+    if tuple(result.body_model.joint_names) != JOINT_NAMES:
+        raise ResultFormatError("body_model.joint_names must be the 24 SMPL joint names in SMPL order")
+    if result.ground is not None:
+        normal = np.asarray(result.ground.normal, dtype=np.float64)
+        if normal.shape != (3,) or not np.all(np.isfinite(normal)) or abs(np.linalg.norm(normal) - 1) > 1e-3:
+            raise ResultFormatError("ground.normal must be a finite unit 3-vector")
+        _finite(result.ground.offset, "ground.offset")
+    seen: set[int] = set()
+    for track in result.people:
+        validate_person(track)
+        if int(track.id) in seen:
+            raise ResultFormatError(f"person id {track.id} appears twice")
+        seen.add(int(track.id))

@@ -1,0 +1,109 @@
+"""``crowdmocap-server``: the command line of the inference side.
+
+Subcommands are thin: they parse arguments, call one library function, and turn the library's own
+errors into a message on stderr and an exit code (0 ok, 1 bad input, 2 usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from crowdmocap_addon.body.smpl_file import GENDERS, SmplModelError
+from crowdmocap_addon.result.schema import ResultFormatError
+
+from . import __version__
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
+
+
+def _cmd_version(args: argparse.Namespace) -> int:
+    print(f"crowdmocap-server {__version__} (Python {platform.python_version()})")
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from crowdmocap_addon.result.reader import read_result
+
+    from .result.export import export_amass, export_json
+
+    result = read_result(args.result)
+    if args.format == "json":
+        out = args.output or args.result.with_suffix(".json")
+        print(f"wrote {export_json(result, out)}")
+    else:
+        out_dir = args.output or args.result.with_name(args.result.stem + "_amass")
+        for path in export_amass(result, out_dir):
+            print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _cmd_convert_smpl(args: argparse.Namespace) -> int:
+    from crowdmocap_addon.body.smpl_file import load_smpl_model, save_smpl_npz
+
+    model = load_smpl_model(args.input, args.gender)
+    out = save_smpl_npz(model, args.output)
+    print(f"wrote {out} ({model.gender}, {model.v_template.shape[0]} vertices, {model.num_betas} shape components)")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crowdmocap-server",
+        description="CrowdMocap inference: turn crowd footage into per-person SMPL animation.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    version = commands.add_parser("version", help="print the version")
+    version.set_defaults(run=_cmd_version)
+
+    export = commands.add_parser(
+        "export", help="convert a result file to JSON or AMASS-style .npz",
+        description="Convert a CrowdMocap result (.npz) to JSON (same content) or AMASS-style per-person .npz "
+        "files (poses, trans, betas, mocap_framerate, gender; Z-up world) for the SMPL Blender add-on and AMASS "
+        "tools.",
+    )  # fmt: skip
+    export.add_argument("result", type=Path, help="a CrowdMocap result .npz")
+    export.add_argument("--format", choices=("json", "amass"), required=True, help="output format")
+    export.add_argument(
+        "-o", "--output", type=Path, help="output file (json) or folder (amass); default: next to the result"
+    )
+    export.set_defaults(run=_cmd_export)
+
+    models = commands.add_parser("models", help="manage model files")
+    model_commands = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    convert = model_commands.add_parser(
+        "convert-smpl", help="convert an official SMPL .pkl to a plain .npz (no chumpy needed)",
+        description="Read an official SMPL model .pkl without chumpy and write a plain NumPy .npz that "
+        "CrowdMocap, the Blender add-on and any NumPy can load.",
+    )  # fmt: skip
+    convert.add_argument("input", type=Path, help="SMPL .pkl (or .npz) file, or the folder holding it")
+    convert.add_argument("output", type=Path, help="the .npz file to write")
+    convert.add_argument(
+        "--gender",
+        choices=GENDERS,
+        default="neutral",
+        help="which model to pick when INPUT is a folder (default: neutral)",
+    )
+    convert.set_defaults(run=_cmd_convert_smpl)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except (ResultFormatError, SmplModelError) as exc:
+        print(f"crowdmocap-server: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"crowdmocap-server: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Export a result to formats other tools read: JSON (same content) and AMASS-style ``.npz`` per person."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crowdmocap_addon.body.skeleton import change_frame
+from crowdmocap_addon.result.schema import PERSON_FIELDS, CaptureResult, PersonTrack, ResultFormatError
+
+from .writer import meta_dict
+
+# OpenCV camera axes (x right, y down, z forward) -> AMASS world axes (z up, y forward, x right).
+CAMERA_TO_Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+
+
+def result_to_json_dict(result: CaptureResult) -> dict[str, Any]:
+    """The result as one JSON object: ``meta`` as in the file, ``people`` with every array as lists."""
+    return {
+        "meta": meta_dict(result),
+        "people": [
+            {"id": track.id, **{name: np.asarray(getattr(track, name)).tolist() for name in PERSON_FIELDS}}
+            for track in result.people
+        ],
+    }
+
+
+def export_json(result: CaptureResult, out_path: str | Path) -> Path:
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result_to_json_dict(result), allow_nan=False))
+    return out
+
+
+def camera_to_world(result: CaptureResult) -> tuple[np.ndarray, np.ndarray]:
+    """(rotation (3, 3), offset (3,)) taking camera coordinates to a Z-up world.
+
+    With a ground plane the world's z axis is the plane normal and the floor lies at z = 0;
+    without one, the camera's -y axis is taken as up and the camera sits at the origin.
+    """
+    if result.ground is None:
+        return CAMERA_TO_Z_UP, np.zeros(3)
+    up = np.asarray(result.ground.normal, dtype=np.float64)
+    right = np.array([1.0, 0.0, 0.0]) - up[0] * up  # camera x projected onto the floor
+    if np.linalg.norm(right) < 1e-6:
+        raise ResultFormatError("the ground normal is parallel to the camera x axis; cannot build a world frame")
+    right /= np.linalg.norm(right)
+    forward = np.cross(up, right)
+    return np.stack([right, forward, up]), np.array([0.0, 0.0, result.ground.offset])
+
+
+def _frame_step(track: PersonTrack) -> int:
+    steps = np.unique(np.diff(track.frames))
+    if steps.size > 1:
+        raise ResultFormatError(f"person {track.id}: frames are not evenly spaced; AMASS needs a fixed rate")
+    return int(steps[0]) if steps.size else 1
+
+
+def export_amass(result: CaptureResult, out_dir: str | Path) -> list[Path]:
+    """One AMASS-style ``person_<id>.npz`` per person, in a Z-up world, for the SMPL add-on and AMASS tools.
+
+    Keys: ``poses`` (T, 72) axis-angle, ``trans`` (T, 3), ``betas`` (10,), ``mocap_framerate``, ``gender``.
+    """
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    rotation, offset = camera_to_world(result)
+    written = []
+    for track in result.people:
+        orient, trans = change_frame(track.rest_joints, track.global_orient, track.transl, rotation, offset)
+        poses = np.concatenate([orient, np.asarray(track.body_pose, np.float64).reshape(-1, 69)], axis=1)
+        path = folder / f"person_{track.id:03d}.npz"
+        np.savez(
+            path,
+            poses=poses.astype(np.float64),
+            trans=trans.astype(np.float64),
+            betas=np.asarray(track.betas, np.float64),
+            mocap_framerate=np.array(result.video.fps / _frame_step(track)),
+            gender=np.array(result.body_model.gender),
+        )
+        written.append(path)
+    return written

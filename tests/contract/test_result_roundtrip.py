@@ -1,0 +1,151 @@
+"""The result file contract: the server's writer and the add-on's reader agree, and bad files are refused."""
+
+import json
+
+import numpy as np
+import pytest
+
+from crowdmocap_addon.result.reader import read_result
+from crowdmocap_addon.result.schema import FORMAT_NAME, PERSON_FIELDS, ResultFormatError, person_key
+from inference_server.result.writer import write_result
+from tests.helpers.captures import make_capture
+
+
+def _rewrite(path, mutate):
+    """Load a valid result as raw arrays, let ``mutate`` damage them, save back."""
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    meta = json.loads(str(arrays["meta"]))
+    mutate(arrays, meta)
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+
+
+def test_round_trip_keeps_every_value(tmp_path, capture):
+    path = write_result(tmp_path / "out" / "take1.npz", capture)
+    back = read_result(path)
+    assert back.video == capture.video
+    assert back.camera == capture.camera
+    assert back.body_model == capture.body_model
+    assert back.pipeline == capture.pipeline
+    np.testing.assert_allclose(back.ground.normal, capture.ground.normal)
+    assert [t.id for t in back.people] == [t.id for t in capture.people]
+    for original, read in zip(capture.people, back.people, strict=False):
+        np.testing.assert_array_equal(read.frames, original.frames)
+        for name in PERSON_FIELDS:
+            # float32 storage: exact to float32 precision
+            np.testing.assert_allclose(getattr(read, name), getattr(original, name), rtol=1e-6, atol=1e-6)
+
+
+def test_file_layout_is_the_documented_one(tmp_path, capture):
+    path = write_result(tmp_path / "r.npz", capture)
+    with np.load(path, allow_pickle=False) as archive:
+        meta = json.loads(str(archive["meta"]))
+        assert archive["meta"].shape == ()
+        assert meta["format"] == FORMAT_NAME
+        assert meta["version"] == "1.0"
+        assert set(archive.files) == {"meta"} | {person_key(t.id, f) for t in capture.people for f in PERSON_FIELDS}
+        assert archive["person/1/body_pose"].shape == (12, 23, 3)
+        assert archive["person/1/betas"].shape == (10,)
+    assert meta["people"][1] == {
+        "id": 4,
+        "first_frame": int(capture.people[1].frames[0]),
+        "last_frame": int(capture.people[1].frames[-1]),
+        "num_frames": 11,
+    }
+    assert meta["camera"] == {"model": "pinhole", "focal_px": 960.0, "principal_point": [384.0, 288.0]}
+
+
+def test_capture_without_ground_or_people_round_trips(tmp_path):
+    empty = make_capture(people=0, with_ground=False)
+    back = read_result(write_result(tmp_path / "e.npz", empty))
+    assert back.ground is None
+    assert back.people == []
+
+
+def test_writer_refuses_invalid_data_and_leaves_no_file(tmp_path, capture):
+    capture.people[0].transl[3, 2] = np.nan
+    target = tmp_path / "bad.npz"
+    with pytest.raises(ResultFormatError, match="person 1: 'transl' holds NaN"):
+        write_result(target, capture)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writer_keeps_the_previous_file_when_a_write_fails(tmp_path, capture):
+    target = write_result(tmp_path / "keep.npz", capture)
+    before = target.read_bytes()
+    capture.pipeline.options["not_json"] = object()
+    with pytest.raises(ResultFormatError, match="meta cannot be written as JSON"):
+        write_result(target, capture)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.npz"]
+
+
+def test_writer_refuses_out_of_float32_range_values(tmp_path, capture):
+    capture.people[2].transl[0, 0] = 1e300
+    with pytest.raises(ResultFormatError, match="'transl' holds NaN or infinite"):
+        write_result(tmp_path / "x.npz", capture)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda a, m: m.update(format="something.else"), "meta.format is 'something.else'"),
+        (lambda a, m: m.update(version="2.0"), "newer than this reader"),
+        (lambda a, m: m.update(version="one"), "not of the form MAJOR.MINOR"),
+        (lambda a, m: a.pop("person/4/betas"), "array 'person/4/betas' is missing"),
+        (lambda a, m: a.update({"person/1/transl": a["person/1/transl"][:, :2]}), r"'transl' has shape \(12, 2\)"),
+        (lambda a, m: a["person/7/body_pose"].__setitem__((0, 0, 0), np.nan), "'body_pose' holds NaN"),
+        (lambda a, m: a.update({"person/1/frames": a["person/1/frames"][::-1].copy()}), "strictly increasing"),
+        (lambda a, m: a.update({"person/1/frames": a["person/1/frames"].astype(np.float32)}), "must hold integers"),
+        (lambda a, m: m["people"][0].update(num_frames=99), "meta lists frames"),
+        (lambda a, m: m["video"].pop("fps"), "meta.video.fps is missing"),
+        (lambda a, m: m["video"].update(width="wide"), "meta.video.width must be an integer"),
+        (lambda a, m: m["camera"].update(model="fisheye"), "not supported"),
+        (lambda a, m: m["body_model"].update(kind="smplx"), "body_model.kind"),
+        (lambda a, m: m["people"].pop(), "belongs to a person not listed"),
+        (lambda a, m: m["ground"].update(normal=[0, 0, 2]), "unit 3-vector"),
+        (lambda a, m: a.update({"person/1/confidence": a["person/1/confidence"] + 2}), r"lie in \[0, 1\]"),
+    ],
+)
+def test_reader_names_what_is_wrong(tmp_path, capture, mutate, message):
+    path = write_result(tmp_path / "r.npz", capture)
+    _rewrite(path, mutate)
+    with pytest.raises(ResultFormatError, match=message) as err:
+        read_result(path)
+    assert str(path) in str(err.value)
+
+
+def test_older_minor_and_newer_minor_versions_are_read(tmp_path, capture):
+    path = write_result(tmp_path / "r.npz", capture)
+    _rewrite(path, lambda a, m: m.update(version="1.7", future_field={"x": 1}))
+    assert read_result(path).version == (1, 7)
+
+
+def test_meta_that_is_not_a_json_string_is_refused(tmp_path, capture):
+    path = write_result(tmp_path / "r.npz", capture)
+    with np.load(path) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    arrays["meta"] = np.array([1, 2, 3])
+    np.savez(path, **arrays)
+    with pytest.raises(ResultFormatError, match="0-d string array"):
+        read_result(path)
+    arrays["meta"] = np.array("{not json")
+    np.savez(path, **arrays)
+    with pytest.raises(ResultFormatError, match="not valid JSON"):
+        read_result(path)
+
+
+def test_pickled_object_arrays_are_never_loaded(tmp_path, capture):
+    path = write_result(tmp_path / "r.npz", capture)
+    _rewrite(path, lambda a, m: a.update({"person/1/betas": np.array([object()] * 10, dtype=object)}))
+    with pytest.raises(ResultFormatError, match="not a readable result archive"):
+        read_result(path)
+
+
+def test_missing_file_and_non_archive(tmp_path):
+    with pytest.raises(ResultFormatError, match="no such result file"):
+        read_result(tmp_path / "absent.npz")
+    (tmp_path / "text.npz").write_text("hello")
+    with pytest.raises(ResultFormatError, match="not a readable result archive"):
+        read_result(tmp_path / "text.npz")
