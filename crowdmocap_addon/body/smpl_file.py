@@ -154,10 +154,8 @@ def _gender_of(arrays: dict[str, object], path: Path, fallback: str) -> str:
     return fallback
 
 
-def load_smpl_model(path: str | Path, gender: str = "neutral") -> SmplModelData:
-    """Read and check an SMPL model file (``.pkl`` official release, or ``.npz``) or a folder holding one."""
-    source = find_smpl_model(path, gender)
-    arrays = _read_arrays(source)
+def smpl_model_from_arrays(arrays: dict[str, object], source: Path, gender: str = "neutral") -> SmplModelData:
+    """Check arrays under SMPL's official names (from any container) and wrap them as SmplModelData."""
     v_template = _array(arrays, "v_template", source, np.float64)
     _check_shape(source, "v_template", v_template, (None, 3))
     verts = v_template.shape[0]
@@ -173,17 +171,35 @@ def load_smpl_model(path: str | Path, gender: str = "neutral") -> SmplModelData:
     _check_shape(source, "f", faces, (None, 3))
     if faces.size and (faces.min() < 0 or faces.max() >= verts):
         raise SmplModelError(f"{source}: 'f' indexes vertices outside 0..{verts - 1}")
-    kintree = _array(arrays, "kintree_table", source, np.int64)
-    _check_shape(source, "kintree_table", kintree, (2, NUM_JOINTS))
-    parents = tuple(-1 if p < 0 or p >= NUM_JOINTS else int(p) for p in kintree[0])
-    if parents != PARENTS or tuple(kintree[1]) != tuple(range(NUM_JOINTS)):
-        raise SmplModelError(
-            f"{source}: its joint tree is not SMPL's 24-joint tree (SMPL-H/SMPL-X files are not supported)"
-        )
+    if "kintree_table" in arrays:  # absent when the arrays come from a 3DCrowdNet checkpoint's buffers
+        kintree = _array(arrays, "kintree_table", source, np.int64)
+        _check_shape(source, "kintree_table", kintree, (2, NUM_JOINTS))
+        parents = tuple(-1 if p < 0 or p >= NUM_JOINTS else int(p) for p in kintree[0])
+        if parents != PARENTS or tuple(kintree[1]) != tuple(range(NUM_JOINTS)):
+            raise SmplModelError(
+                f"{source}: its joint tree is not SMPL's 24-joint tree (SMPL-H/SMPL-X files are not supported)"
+            )
     return SmplModelData(
-        v_template=v_template, shapedirs=shapedirs, posedirs=posedirs, j_regressor=j_regressor,
-        weights=weights, faces=faces, gender=_gender_of(arrays, source, gender), source=source,
-    )  # fmt: skip
+        v_template=v_template,
+        shapedirs=shapedirs,
+        posedirs=posedirs,
+        j_regressor=j_regressor,
+        weights=weights,
+        faces=faces,
+        gender=gender,
+        source=source,
+    )
+
+
+def load_smpl_model(path: str | Path, gender: str = "neutral") -> SmplModelData:
+    """Read and check an SMPL model file (``.pkl`` official release, or ``.npz``) or a folder holding one."""
+    source = find_smpl_model(path, gender)
+    arrays = _read_arrays(source)
+    if "kintree_table" not in arrays:
+        raise SmplModelError(
+            f"{source} is not an SMPL model: it has no 'kintree_table' array (found: {sorted(arrays)})"
+        )
+    return smpl_model_from_arrays(arrays, source, _gender_of(arrays, source, gender))
 
 
 def save_smpl_npz(model: SmplModelData, out_path: str | Path) -> Path:

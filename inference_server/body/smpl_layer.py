@@ -7,6 +7,8 @@ smplx as arrays; smplx then does exactly what it does for everyone else.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,16 +40,18 @@ class SmplBody(torch.nn.Module):
         self.model = model
         arrays = model.official_arrays()
         small = model.v_template.shape[0] < _REAL_SMPL_VERTEX_COUNT
-        self.layer = smplx.SMPL(
-            model_path=str(model.source),
-            data_struct=Struct(**arrays),
-            num_betas=min(num_betas, model.num_betas),
-            gender=model.gender,
-            dtype=dtype,
-            vertex_ids=_SMALL_MESH_VERTEX_IDS if small else None,
-            use_hands=not small,
-            use_feet_keypoints=not small,
-        )
+        # smplx prints "only 10 shape coefficients" for every SMPL model: 10 is what SMPL has, not a problem.
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.layer = smplx.SMPL(
+                model_path=str(model.source),
+                data_struct=Struct(**arrays),
+                num_betas=min(num_betas, model.num_betas),
+                gender=model.gender,
+                dtype=dtype,
+                vertex_ids=_SMALL_MESH_VERTEX_IDS if small else None,
+                use_hands=not small,
+                use_feet_keypoints=not small,
+            )
 
     @classmethod
     def from_file(cls, path: str | Path, gender: str = "neutral", **kwargs: object) -> SmplBody:
