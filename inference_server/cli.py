@@ -16,6 +16,7 @@ from crowdmocap_addon.body.smpl_file import GENDERS, SmplModelError
 from crowdmocap_addon.result.schema import ResultFormatError
 
 from . import __version__
+from .meshes.crowdnet.errors import CheckpointError
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -47,6 +48,16 @@ def _cmd_convert_smpl(args: argparse.Namespace) -> int:
     model = load_smpl_model(args.input, args.gender)
     out = save_smpl_npz(model, args.output)
     print(f"wrote {out} ({model.gender}, {model.v_template.shape[0]} vertices, {model.num_betas} shape components)")
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .meshes.crowdnet.checkpoint import load_crowdnet
+
+    _, _, report = load_crowdnet(args.checkpoint, smpl=args.smpl, vposer=args.vposer)
+    for line in report.lines():
+        print(line)
+    print("OK: the checkpoint matches 3DCrowdNet exactly")
     return EXIT_OK
 
 
@@ -89,6 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="which model to pick when INPUT is a folder (default: neutral)",
     )
     convert.set_defaults(run=_cmd_convert_smpl)
+    check = model_commands.add_parser(
+        "check",
+        help="load a 3DCrowdNet checkpoint exactly as the server will and report what was found",
+        description="Load a 3DCrowdNet checkpoint (demo_checkpoint.pth.tar / snapshot_N.pth.tar, or the folder "
+        "holding it) strictly: every network tensor must match by name and shape. Prints where the VPoser "
+        "decoder and the SMPL model came from; exits 1 naming every missing, unexpected or mis-shaped key.",
+    )
+    check.add_argument("checkpoint", type=Path, help="3DCrowdNet checkpoint file or folder")
+    check.add_argument("--smpl", type=Path, help="SMPL model file or folder (default: the checkpoint's own buffers)")
+    check.add_argument("--vposer", type=Path, help="VPoser v1.0 folder or snapshot .pt (if the checkpoint lacks it)")
+    check.set_defaults(run=_cmd_check)
     return parser
 
 
@@ -97,10 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except (ResultFormatError, SmplModelError) as exc:
-        print(f"crowdmocap-server: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:
+    except (ResultFormatError, SmplModelError, CheckpointError, OSError) as exc:
         print(f"crowdmocap-server: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

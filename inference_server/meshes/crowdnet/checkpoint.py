@@ -20,6 +20,7 @@ import torch
 
 from crowdmocap_addon.body.smpl_file import SmplModelData, load_smpl_model, smpl_model_from_arrays
 
+from .errors import CheckpointError, CheckpointMismatchError, CheckpointNotFoundError
 from .heads import NUM_GRAPH_JOINTS
 from .model import CrowdNet
 
@@ -52,26 +53,6 @@ _GCN_FIELDS = {
     "running_var": "1.running_var",
     "num_batches_tracked": "1.num_batches_tracked",
 }
-
-
-class CheckpointError(Exception):
-    """A 3DCrowdNet file is missing, unreadable or does not match the network."""
-
-
-class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
-    pass
-
-
-class CheckpointMismatchError(CheckpointError):
-    """The checkpoint's tensors do not match the network; lists every offending key."""
-
-    def __init__(self, source: Path, missing: list[str], unexpected: list[str], mismatched: list[str]) -> None:
-        self.missing, self.unexpected, self.mismatched = missing, unexpected, mismatched
-        parts = [f"{source} does not match 3DCrowdNet's network:"]
-        parts += [f"  missing key: {key}" for key in missing]
-        parts += [f"  unexpected key: {key}" for key in unexpected]
-        parts += [f"  shape mismatch: {line}" for line in mismatched]
-        super().__init__("\n".join(parts))
 
 
 def official_state_dict(model: CrowdNet) -> dict[str, torch.Tensor]:

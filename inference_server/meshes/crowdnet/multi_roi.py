@@ -33,9 +33,9 @@ def roi_boxes(bbox: np.ndarray, rois: int) -> np.ndarray:
     return np.array(boxes)
 
 
-def mean_rotation(matrices: torch.Tensor) -> torch.Tensor:
-    """(R, ..., 3, 3) -> (..., 3, 3): the rotation closest (Frobenius) to the arithmetic mean."""
-    mean = matrices.mean(dim=0)
+def mean_rotation(matrices: torch.Tensor, dim: int = 0) -> torch.Tensor:
+    """Rotations stacked along ``dim`` (..., 3, 3) -> the rotation closest (Frobenius) to their mean."""
+    mean = matrices.mean(dim=dim)
     u, _, vh = torch.linalg.svd(mean)
     fix = torch.ones_like(mean[..., 0])
     fix[..., 2] = torch.sign(torch.det(u @ vh))  # keep det = +1
@@ -44,18 +44,20 @@ def mean_rotation(matrices: torch.Tensor) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class FusedRois:
-    rotations: torch.Tensor  # (24, 3, 3) root and body joint rotations
-    betas: torch.Tensor  # (10,)
-    pelvis: torch.Tensor  # (3,) pelvis position in the full-image camera, metres
-    spread: torch.Tensor  # () RMS distance (m) of the RoIs' pelvis positions from their median
+    """One fused estimate per person (P people)."""
+
+    rotations: torch.Tensor  # (P, 24, 3, 3) root and body joint rotations
+    betas: torch.Tensor  # (P, 10)
+    pelvis: torch.Tensor  # (P, 3) pelvis position in the full-image camera, metres
+    spread: torch.Tensor  # (P,) RMS distance (m) of the RoIs' pelvis positions from their median
 
 
 def fuse_rois(rotations: torch.Tensor, betas: torch.Tensor, pelvis: torch.Tensor) -> FusedRois:
-    """rotations (R, 24, 3, 3), betas (R, 10), full-image pelvis positions (R, 3) of one person -> fused.
+    """rotations (P, R, 24, 3, 3), betas (P, R, 10), full-image pelvis positions (P, R, 3) -> fused per person.
 
     Pelvis positions rather than SMPL translations are fused: each RoI's betas put the rest pelvis at a
     slightly different place, and the pelvis is what the cameras agree on.
     """
-    median = pelvis.median(dim=0).values
-    spread = ((pelvis - median) ** 2).sum(-1).mean().sqrt()
-    return FusedRois(rotations=mean_rotation(rotations), betas=betas.mean(0), pelvis=median, spread=spread)
+    median = pelvis.median(dim=1).values  # (P, 3)
+    spread = ((pelvis - median[:, None]) ** 2).sum(-1).mean(-1).sqrt()
+    return FusedRois(rotations=mean_rotation(rotations, dim=1), betas=betas.mean(1), pelvis=median, spread=spread)

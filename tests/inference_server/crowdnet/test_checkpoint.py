@@ -1,5 +1,8 @@
 """Loading the official checkpoint layout strictly, with the manifest of the release as the reference."""
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -105,3 +108,31 @@ def test_bad_smpl_buffers_in_the_checkpoint_are_reported(tmp_path, network):
     damaged["module.human_model_layer.th_weights"] = torch.zeros(192, 20)
     with pytest.raises(SmplModelError, match="'weights' has shape"):
         load_crowdnet(write_checkpoint(tmp_path / "c.pth.tar", damaged))
+
+
+def _cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "inference_server", "models", "check", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_models_check_reports_sources_and_fails_naming_each_bad_key(tmp_path, network, smpl_npz):
+    good = write_checkpoint(tmp_path / "demo_checkpoint.pth.tar", official_network_dict(network))
+    done = _cli(good, "--smpl", smpl_npz)
+    assert done.returncode == 0, done.stderr
+    assert "network tensors matched: 1286 of 1286" in done.stdout
+    assert "VPoser decoder: checkpoint" in done.stdout and f"SMPL model: {smpl_npz}" in done.stdout
+    damaged = official_network_dict(network)
+    del damaged["module.pose2feat.conv.1.running_mean"]
+    damaged["module.extra.weight"] = torch.zeros(1)
+    bad = write_checkpoint(tmp_path / "bad.pth.tar", damaged)
+    done = _cli(bad)
+    assert done.returncode == 1
+    assert "missing key: pose2feat.conv.1.running_mean" in done.stderr
+    assert "unexpected key: extra.weight" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = _cli(tmp_path / "absent.pth.tar")
+    assert done.returncode == 1 and "3DCrowdNet_RELEASE" in done.stderr

@@ -8,9 +8,9 @@ from scipy.spatial.transform import Rotation
 
 from inference_server.meshes.crowdnet.checkpoint import official_state_dict
 from inference_server.meshes.crowdnet.heads import gaussian_heatmaps
-from inference_server.meshes.crowdnet.joint_sets import graph_adjacency
 from inference_server.meshes.rotations import matrix_to_axis_angle, rot6d_to_axis_angle, rot6d_to_matrix
 from tests.helpers.crowdnet_files import random_network
+from tests.helpers.release_style import rotation_net_loops
 
 
 @pytest.fixture(scope="module")
@@ -26,42 +26,6 @@ def _inputs(batch, seed=0):
     return image, joints, mask
 
 
-def _release_style_rotation_net(official, features, coords, score):
-    """RotationNet as the release computes it: Python loops over joints, one Linear + BN1d each."""
-    adj = torch.tensor(graph_adjacency(), dtype=torch.float32)
-    feats = []
-    for j in range(15):  # one grid_sample per joint
-        grid = (coords[:, j, None, None, :2] / 7) * 2 - 1
-        feats.append(F.grid_sample(features, grid, align_corners=True)[:, :, 0, 0])
-    x = torch.cat([torch.stack(feats, 1), coords, score], dim=2)
-
-    def gcb(x, prefix):
-        out = []
-        for j in range(15):
-            p = f"{prefix}fcbn_list.{j}."
-            y = F.linear(x[:, j], official[p + "0.weight"], official[p + "0.bias"])
-            y = F.batch_norm(
-                y,
-                official[p + "1.running_mean"],
-                official[p + "1.running_var"],
-                official[p + "1.weight"],
-                official[p + "1.bias"],
-                training=False,
-            )
-            out.append(y)
-        return F.relu(torch.bmm(adj.expand(x.shape[0], 15, 15), torch.stack(out, 1)))
-
-    x = gcb(x, "rotation_net.graph_block.0.")
-    for r in range(1, 5):
-        x = (
-            gcb(gcb(x, f"rotation_net.graph_block.{r}.graph_block1."), f"rotation_net.graph_block.{r}.graph_block2.")
-            + x
-        )
-    flat = x.flatten(1)
-    return [F.linear(flat, official[f"rotation_net.{h}.0.weight"], official[f"rotation_net.{h}.0.bias"])
-            for h in ("root_pose_out", "pose_out", "shape_out", "cam_out")]  # fmt: skip
-
-
 @torch.inference_mode()
 def test_vectorised_gcn_and_sampling_equal_the_per_joint_loops(network):
     official = official_state_dict(network)
@@ -69,7 +33,7 @@ def test_vectorised_gcn_and_sampling_equal_the_per_joint_loops(network):
     features = network.backbone.body(network.pose2feat(network.backbone.stem(image), gaussian_heatmaps(joints, mask)))
     coords, score = network.position_net(features)
     ours = network.rotation_net(features, coords, score)
-    theirs = _release_style_rotation_net(official, features, coords, score)
+    theirs = rotation_net_loops(official, features, coords, score)
     for a, b in zip(ours, theirs, strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 
