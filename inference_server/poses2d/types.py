@@ -1,0 +1,47 @@
+"""Typed containers passed from the 2D pose stage to tracking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from crowdmocap_addon.result.schema import COCO_KEYPOINT_NAMES
+
+NUM_KEYPOINTS = len(COCO_KEYPOINT_NAMES)  # 17
+# COCO keypoint falloffs (the OKS sigmas of the COCO evaluation), in COCO order.
+COCO_SIGMAS = np.array([
+    0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072, 0.062, 0.062, 0.107, 0.107, 0.087, 0.087,
+    0.089, 0.089,
+])  # fmt: skip
+COCO_SKELETON = (
+    (15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7), (6, 8), (7, 9), (8, 10),
+    (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PersonPose:
+    """One person found in one frame."""
+
+    keypoints: np.ndarray  # (17, 3) COCO x, y in image pixels and confidence in [0, 1]
+    box: np.ndarray  # (4,) x0, y0, x1, y1 in image pixels
+    score: float  # detection confidence in [0, 1]
+    world_landmarks: np.ndarray | None = None  # (33, 3) BlazePose metric 3D landmarks, when the backend has them
+
+
+@dataclass(frozen=True)
+class FramePoses:
+    """Everyone found in one frame."""
+
+    index: int  # frame index in the footage
+    time: float  # seconds
+    people: list[PersonPose] = field(default_factory=list)
+
+
+def box_from_keypoints(keypoints: np.ndarray, min_confidence: float = 0.1) -> np.ndarray | None:
+    """(17, 3) -> (4,) tight x0, y0, x1, y1 around the confident keypoints, or None."""
+    points = keypoints[keypoints[:, 2] > min_confidence, :2]
+    if len(points) == 0:
+        return None
+    return np.concatenate([points.min(axis=0), points.max(axis=0)])

@@ -1,0 +1,1 @@
+"""Identities across frames: the tracker knows poses and boxes, nothing about models."""
