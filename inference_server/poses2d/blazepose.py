@@ -1,0 +1,128 @@
+"""The embedded default 2D pose backend: top-down MediaPipe BlazePose, no downloads needed.
+
+BlazePose's own detector misses the small people of typical crowd footage, so people are proposed by
+OpenCV's HOG people detector on an upscaled frame (HOG's 64x128 window then covers people of about
+128 / upscale pixels), duplicates are merged by non-maximum suppression, and BlazePose (the
+``pose_landmark_full`` model bundled in ``mediapipe==0.10.21``) runs on a square crop around each box.
+A box where BlazePose finds no body, or only a faint one, is dropped: that filters HOG's false positives.
+The 33 landmarks map to COCO-17; BlazePose's metric 3D world landmarks are kept for the weights-free
+3D estimator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .types import FramePoses, PersonPose, box_from_keypoints
+
+# BlazePose landmark index of each COCO-17 keypoint.
+BLAZEPOSE_TO_COCO = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
+
+
+@dataclass(frozen=True)
+class BlazePoseSettings:
+    upscale: float = 1.5  # HOG finds people from about 128 / upscale pixels tall
+    hog_min_weight: float = 0.3  # HOG SVM margin below which a window is ignored
+    nms_iou: float = 0.4
+    crop_margin: float = 0.1  # the crop is the box enlarged by this fraction, made square; more pulls in neighbours
+    crop_size: int = 256  # BlazePose's detector works best on a person filling a medium-sized image
+    min_visibility: float = 0.4  # mean landmark visibility below which a BlazePose answer is dropped
+
+
+def non_max_suppression(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
+    """Indices of the boxes kept, best first; (N, 4) x0, y0, x1, y1."""
+    from ..tracking.similarity import box_iou
+
+    order = list(np.argsort(-scores))
+    keep: list[int] = []
+    while order:
+        best = order.pop(0)
+        keep.append(int(best))
+        if order:
+            overlaps = box_iou(boxes[best : best + 1], boxes[order])[0]
+            # also drop boxes mostly inside the kept one (HOG's half-body and double-body windows)
+            inside = _containment(boxes[order], boxes[best])
+            order = [o for o, v, c in zip(order, overlaps, inside, strict=True) if v < iou and c < 0.7]
+    return keep
+
+
+def _containment(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
+    lo, hi = np.maximum(boxes[:, :2], box[:2]), np.minimum(boxes[:, 2:], box[2:])
+    inter = np.prod(np.clip(hi - lo, 0, None), axis=1)
+    smaller = np.minimum(np.prod(boxes[:, 2:] - boxes[:, :2], axis=1), np.prod(box[2:] - box[:2]))
+    return inter / np.maximum(smaller, 1e-9)
+
+
+class BlazePoseTopDown:
+    """HOG proposals + BlazePose per crop; call with an RGB frame."""
+
+    name = "blazepose-topdown"
+
+    def __init__(self, settings: BlazePoseSettings | None = None) -> None:
+        import mediapipe as mp  # optional dependency: imported only when this backend is used
+
+        self.settings = settings or BlazePoseSettings()
+        self._pose = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=False)
+        self._hog = cv2.HOGDescriptor()
+        self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+
+    def close(self) -> None:
+        self._pose.close()
+
+    def __enter__(self) -> BlazePoseTopDown:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def propose(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(H, W, 3) RGB -> person boxes (N, 4) x0, y0, x1, y1 and HOG scores (N,), after NMS."""
+        up = self.settings.upscale
+        gray = cv2.cvtColor(cv2.resize(image, None, fx=up, fy=up, interpolation=cv2.INTER_LINEAR), cv2.COLOR_RGB2GRAY)
+        rects, weights = self._hog.detectMultiScale(gray, winStride=(8, 8), padding=(8, 8), scale=1.05)
+        if len(rects) == 0:
+            return np.zeros((0, 4)), np.zeros(0)
+        rects = np.asarray(rects, dtype=np.float64) / up
+        boxes = np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], axis=1)
+        scores = np.ravel(weights).astype(np.float64)
+        boxes, scores = boxes[scores >= self.settings.hog_min_weight], scores[scores >= self.settings.hog_min_weight]
+        keep = non_max_suppression(boxes, scores, self.settings.nms_iou)
+        return boxes[keep], scores[keep]
+
+    def estimate(self, image: np.ndarray, box: np.ndarray) -> PersonPose | None:
+        """BlazePose on a square crop around ``box``; None when it finds no clear body there."""
+        x0, y0, x1, y1 = box
+        side = max(x1 - x0, y1 - y0) * (1 + self.settings.crop_margin)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        size = self.settings.crop_size
+        scale = size / side
+        affine = np.array([[scale, 0, size / 2 - cx * scale], [0, scale, size / 2 - cy * scale]])
+        crop = cv2.warpAffine(image, affine, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        found = self._pose.process(crop)
+        if found.pose_landmarks is None:
+            return None
+        marks = np.array([[p.x, p.y, p.visibility] for p in found.pose_landmarks.landmark])  # (33, 3), crop units
+        picked = marks[BLAZEPOSE_TO_COCO]
+        if picked[:, 2].mean() < self.settings.min_visibility:
+            return None
+        keypoints = np.empty((17, 3))
+        keypoints[:, 0] = (picked[:, 0] * size - size / 2) / scale + cx
+        keypoints[:, 1] = (picked[:, 1] * size - size / 2) / scale + cy
+        keypoints[:, 2] = np.clip(picked[:, 2], 0.0, 1.0)
+        world = None
+        if found.pose_world_landmarks is not None:
+            world = np.array([[p.x, p.y, p.z] for p in found.pose_world_landmarks.landmark])
+        tight = box_from_keypoints(keypoints, min_confidence=0.3)
+        return PersonPose(keypoints, box if tight is None else tight, float(picked[:, 2].mean()), world)
+
+    def __call__(self, image: np.ndarray, index: int = 0, time: float = 0.0) -> FramePoses:
+        boxes, _ = self.propose(image)
+        people = [p for p in (self.estimate(image, box) for box in boxes) if p is not None]
+        if len(people) > 1:  # two proposals on one person give two near-identical poses: keep one
+            keep = non_max_suppression(np.stack([p.box for p in people]), np.array([p.score for p in people]),
+                                       self.settings.nms_iou)  # fmt: skip
+            people = [people[i] for i in sorted(keep)]
+        return FramePoses(index, time, people)
