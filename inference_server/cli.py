@@ -17,6 +17,8 @@ from crowdmocap_addon.result.schema import ResultFormatError
 
 from . import __version__
 from .meshes.crowdnet.errors import CheckpointError
+from .models.catalogue import UnknownModelError
+from .models.fetch import ModelFetchError
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -48,6 +50,44 @@ def _cmd_convert_smpl(args: argparse.Namespace) -> int:
     model = load_smpl_model(args.input, args.gender)
     out = save_smpl_npz(model, args.output)
     print(f"wrote {out} ({model.gender}, {model.v_template.shape[0]} vertices, {model.num_betas} shape components)")
+    return EXIT_OK
+
+
+def _cmd_models_list(args: argparse.Namespace) -> int:
+    from .models.catalogue import CATALOGUE
+    from .models.folder import ENV_VAR, models_dir
+
+    folder = models_dir(args.models_dir)
+    print(f"models folder: {folder} (set ${ENV_VAR} or --models-dir to change)")
+    for spec in CATALOGUE:
+        found = spec.locate(folder)
+        status = f"found: {found}" if found else f"missing (looked in {folder / spec.folder})"
+        print(f"\n{spec.name}: {spec.purpose}\n  {status}\n  licence: {spec.licence}")
+        if not found:
+            how = (
+                f"crowdmocap-server models fetch {spec.name}"
+                if spec.downloadable
+                else f"{spec.obtain}, into {folder / spec.folder}"
+            )
+            print(f"  get it: {how}")
+    return EXIT_OK
+
+
+def _cmd_models_fetch(args: argparse.Namespace) -> int:
+    from .models.catalogue import find_spec
+    from .models.fetch import fetch
+    from .models.folder import models_dir
+
+    spec = find_spec(args.name)
+    folder = models_dir(args.models_dir)
+
+    def progress(done: int, total: int | None) -> None:
+        if sys.stderr.isatty():
+            shown = f"{done / total:6.1%}" if total else f"{done / 1e6:7.1f} MB"
+            print(f"\r{spec.name}: {shown}", end="", file=sys.stderr, flush=True)
+
+    fetched = fetch(spec, folder, url=args.url, allow_unpinned=args.allow_unpinned, progress=progress)
+    print(f"\nfetched {spec.name}: {fetched.path}\nsha256 of the archive: {fetched.sha256}")
     return EXIT_OK
 
 
@@ -84,8 +124,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(run=_cmd_export)
 
-    models = commands.add_parser("models", help="manage model files")
-    model_commands = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    models = commands.add_parser(
+        "models", help="list, fetch, convert and check model files",
+        description="Without an action: list every model file CrowdMocap can use, found or missing.",
+    )  # fmt: skip
+    folder_option = argparse.ArgumentParser(add_help=False)
+    folder_option.add_argument(
+        "--models-dir", type=Path, help="models folder (default: $CROWDMOCAP_MODELS, else the user data folder)"
+    )
+    models.add_argument("--models-dir", type=Path, help=argparse.SUPPRESS)
+    models.set_defaults(run=_cmd_models_list)
+    model_commands = models.add_subparsers(dest="models_command", metavar="ACTION")
+    listing = model_commands.add_parser(
+        "list", parents=[folder_option], help="list model files: found or missing, licence, how to get them"
+    )
+    listing.set_defaults(run=_cmd_models_list)
+    fetching = model_commands.add_parser(
+        "fetch",
+        parents=[folder_option],
+        help="download a freely licensed model (RTMO, RTMPose, YOLOX) into the models folder",
+        description="Download, verify (sha256) and unpack a model archive. Licence-gated files (SMPL, VPoser) "
+        "and the 3DCrowdNet checkpoint are never downloaded: the command says where to get them.",
+    )  # fmt: skip
+    fetching.add_argument("name", help="model name, as listed by `crowdmocap-server models`")
+    fetching.add_argument("--url", help="download from this address instead (a mirror)")
+    fetching.add_argument(
+        "--allow-unpinned",
+        action="store_true",
+        help="download even when no sha256 is pinned for the archive (the digest is printed)",
+    )
+    fetching.set_defaults(run=_cmd_models_fetch)
     convert = model_commands.add_parser(
         "convert-smpl", help="convert an official SMPL .pkl to a plain .npz (no chumpy needed)",
         description="Read an official SMPL model .pkl without chumpy and write a plain NumPy .npz that "
@@ -119,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except (ResultFormatError, SmplModelError, CheckpointError, OSError) as exc:
+    except (ResultFormatError, SmplModelError, CheckpointError, ModelFetchError, UnknownModelError, OSError) as exc:
         print(f"crowdmocap-server: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
