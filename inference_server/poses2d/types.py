@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -45,3 +46,17 @@ def box_from_keypoints(keypoints: np.ndarray, min_confidence: float = 0.1) -> np
     if len(points) == 0:
         return None
     return np.concatenate([points.min(axis=0), points.max(axis=0)])
+
+
+class PoseBackend(Protocol):
+    """What every 2D pose backend offers (BlazePose top-down, RTMO, RTMPose): one RGB frame in, people out."""
+
+    name: str
+
+    def __call__(self, image: np.ndarray, index: int = 0, time: float = 0.0) -> FramePoses:
+        """(H, W, 3) uint8 RGB -> everyone found, COCO-17 keypoints in image pixels."""
+        ...
+
+    def close(self) -> None:
+        """Release the model (sessions, graphs)."""
+        ...

@@ -36,6 +36,12 @@ def _scene(cx, cy, side, orient, body, rest=REST, gamma=0.5, txy=(0.03, -0.02)):
     return crop_joints, full_joints, mapped_back, full_px, full_t
 
 
+def _upright_random_pose(seed):
+    """(1, 3) global orientation near upright in a y-down camera, (1, 23, 3) random body pose."""
+    rng = np.random.default_rng(seed)
+    return np.array([[np.pi, 0, 0]]) + rng.normal(scale=0.3, size=(1, 3)), rng.normal(scale=0.3, size=(1, 23, 3))
+
+
 def test_default_camera_is_the_image_diagonal_at_the_centre():
     assert CAMERA.focal_px == pytest.approx(960.0) and CAMERA.principal_point == (384.0, 288.0)
     assert FullImageCamera.for_image(WIDTH, HEIGHT, focal_px=1500).focal_px == 1500
@@ -51,10 +57,7 @@ def test_crop_depth_is_the_release_constant():
 
 @pytest.mark.parametrize(("cx", "cy", "side"), BOXES)
 def test_root_projects_where_the_crop_camera_put_it(cx, cy, side):
-    rng = np.random.default_rng(0)
-    orient = np.array([[np.pi, 0, 0]]) + rng.normal(scale=0.3, size=(1, 3))
-    body = rng.normal(scale=0.3, size=(1, 23, 3))
-    _, _, mapped_back, full_px, _ = _scene(cx, cy, side, orient, body)
+    _, _, mapped_back, full_px, _ = _scene(cx, cy, side, *_upright_random_pose(0))
     assert np.abs(full_px[0] - mapped_back[0]).max() < 1e-6
 
 
@@ -86,10 +89,7 @@ def test_every_joint_in_the_pelvis_depth_plane_lands_within_half_a_pixel(cx, cy,
 
 @pytest.mark.parametrize(("cx", "cy", "side"), BOXES)
 def test_off_plane_joints_move_exactly_as_the_documented_error_model_says(cx, cy, side):
-    rng = np.random.default_rng(2)
-    orient = np.array([[np.pi, 0, 0]]) + rng.normal(scale=0.3, size=(1, 3))
-    body = rng.normal(scale=0.3, size=(1, 23, 3))
-    crop_joints, _, mapped_back, full_px, _ = _scene(cx, cy, side, orient, body)
+    crop_joints, _, mapped_back, full_px, _ = _scene(cx, cy, side, *_upright_random_pose(2))
     f_box = 5000 * side / 256
     k = CAMERA.focal_px / f_box
     pelvis_z = crop_joints[0, 2]
