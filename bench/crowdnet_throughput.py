@@ -22,7 +22,7 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from inference_server.meshes.crowdnet.camera import FullImageCamera  # noqa: E402
+from inference_server.camera import full_image_camera  # noqa: E402
 from inference_server.meshes.crowdnet.predictor import CrowdNetPredictor, PersonRequest  # noqa: E402
 from tests.helpers.crowdnet_files import official_network_dict, random_network, write_checkpoint  # noqa: E402
 from tests.helpers.release_style import use_release_loops  # noqa: E402
@@ -70,7 +70,7 @@ def main() -> None:
     frames = 8
     images = [rng.integers(0, 255, size=(720, 1280, 3), dtype=np.uint8) for _ in range(frames)]
     people = make_people(args.crops, frames, rng)
-    camera = FullImageCamera.for_image(1280, 720)
+    camera = full_image_camera(1280, 720)
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = args.checkpoint or write_checkpoint(
             Path(tmp) / "demo_checkpoint.pth.tar", official_network_dict(random_network())

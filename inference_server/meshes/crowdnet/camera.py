@@ -20,31 +20,14 @@ docs/cameras.md with measured figures).
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import torch
+
+from crowdmocap_addon.result.schema import PinholeCamera
 
 CROP_FOCAL = 5000.0
 CROP_SIZE = 256.0
 CAMERA_3D_SIZE = 2.5  # metres: the RootNet-style area prior of the release (A_real = 2.5 m x 2.5 m)
 CROP_DEPTH_SCALE = CROP_FOCAL * CAMERA_3D_SIZE / CROP_SIZE  # 48.828125 m
-
-
-@dataclass(frozen=True)
-class FullImageCamera:
-    """One pinhole camera for the whole image: OpenCV axes, pixels."""
-
-    focal_px: float
-    principal_point: tuple[float, float]
-
-    @classmethod
-    def for_image(cls, width: int, height: int, focal_px: float | None = None) -> FullImageCamera:
-        """Principal point at the image centre; focal as given, else the image diagonal sqrt(W^2 + H^2)."""
-        focal = math.hypot(width, height) if focal_px is None else float(focal_px)
-        if not focal > 0:
-            raise ValueError(f"focal length must be positive, got {focal_px}")
-        return cls(focal_px=focal, principal_point=(width / 2.0, height / 2.0))
 
 
 def crop_translation(cam_param: torch.Tensor) -> torch.Tensor:
@@ -58,7 +41,7 @@ def box_focal(bbox: torch.Tensor) -> torch.Tensor:
 
 
 def crop_to_full_translation(
-    crop_transl: torch.Tensor, rest_pelvis: torch.Tensor, bbox: torch.Tensor, camera: FullImageCamera
+    crop_transl: torch.Tensor, rest_pelvis: torch.Tensor, bbox: torch.Tensor, camera: PinholeCamera
 ) -> torch.Tensor:
     """(N, 3) crop-camera transl, (N, 3) rest pelvis J_0, (N, 4) boxes -> (N, 3) full-image-camera transl."""
     pelvis = crop_transl + rest_pelvis

@@ -15,10 +15,11 @@ import numpy as np
 import torch
 
 from crowdmocap_addon.body.smpl_file import SmplModelData
+from crowdmocap_addon.result.schema import PinholeCamera
 from inference_server.body.smpl_layer import SmplBody
 
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from .camera import FullImageCamera, crop_to_full_translation, crop_translation
+from .camera import crop_to_full_translation, crop_translation
 from .checkpoint import LoadReport, load_crowdnet
 from .joint_sets import to_superset
 from .model import CrowdNet, CrowdNetRaw
@@ -131,7 +132,7 @@ class CrowdNetPredictor:
 
     @torch.inference_mode()
     def predict(
-        self, images: Sequence[np.ndarray], people: Sequence[PersonRequest], camera: FullImageCamera
+        self, images: Sequence[np.ndarray], people: Sequence[PersonRequest], camera: PinholeCamera
     ) -> list[PersonEstimate | None]:
         """images: (H, W, 3) uint8 RGB; one estimate per person, None when their pose gives no usable box."""
         crops, owners = self._crops(images, people)

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from crowdmocap_addon.body.skeleton import forward_kinematics
+from inference_server.camera import CameraSpecError, full_image_camera
 from inference_server.meshes.crowdnet.camera import (
     CROP_DEPTH_SCALE,
-    FullImageCamera,
     box_focal,
     crop_to_full_translation,
     crop_translation,
@@ -17,7 +17,7 @@ from inference_server.meshes.crowdnet.camera import (
 from tests.helpers.synthetic_smpl import REST_JOINTS
 
 WIDTH, HEIGHT = 768, 576
-CAMERA = FullImageCamera.for_image(WIDTH, HEIGHT)
+CAMERA = full_image_camera(WIDTH, HEIGHT)
 REST = REST_JOINTS - REST_JOINTS[0] + np.array([0.0, -0.22, 0.03])  # pelvis off the origin, like SMPL's
 BOXES = [(384, 288, 120), (700, 500, 120), (90, 80, 200), (500, 150, 300)]  # centre x, centre y, side
 
@@ -44,9 +44,16 @@ def _upright_random_pose(seed):
 
 def test_default_camera_is_the_image_diagonal_at_the_centre():
     assert CAMERA.focal_px == pytest.approx(960.0) and CAMERA.principal_point == (384.0, 288.0)
-    assert FullImageCamera.for_image(WIDTH, HEIGHT, focal_px=1500).focal_px == 1500
-    with pytest.raises(ValueError, match="positive"):
-        FullImageCamera.for_image(WIDTH, HEIGHT, focal_px=0)
+    assert full_image_camera(WIDTH, HEIGHT, focal_px=1500).focal_px == 1500
+    # 35 mm-equivalent: 24 mm lens on a 36 mm wide sensor -> 24 / 36 * 768 px
+    assert full_image_camera(WIDTH, HEIGHT, focal_mm=24, sensor_width_mm=36).focal_px == pytest.approx(512.0)
+    assert full_image_camera(WIDTH, HEIGHT, fov_deg=90).focal_px == pytest.approx(384.0)
+    with pytest.raises(CameraSpecError, match="positive"):
+        full_image_camera(WIDTH, HEIGHT, focal_px=0)
+    with pytest.raises(CameraSpecError, match="sensor width"):
+        full_image_camera(WIDTH, HEIGHT, focal_mm=24)
+    with pytest.raises(CameraSpecError, match="one way only"):
+        full_image_camera(WIDTH, HEIGHT, focal_px=900, fov_deg=60)
 
 
 def test_crop_depth_is_the_release_constant():

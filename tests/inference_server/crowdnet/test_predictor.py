@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from inference_server.meshes.crowdnet.camera import FullImageCamera
+from inference_server.camera import full_image_camera
 from inference_server.meshes.crowdnet.predictor import CrowdNetPredictor, PersonRequest
 from tests.helpers.crowdnet_files import official_network_dict, random_network, write_checkpoint
 
@@ -32,7 +32,7 @@ def checkpoint(tmp_path_factory):
 def scene():
     rng = np.random.default_rng(3)
     images = [rng.integers(0, 255, size=(480, 640, 3), dtype=np.uint8) for _ in range(2)]
-    return images, _people(rng, 6), FullImageCamera.for_image(640, 480)
+    return images, _people(rng, 6), full_image_camera(640, 480)
 
 
 def test_batched_equals_one_at_a_time(checkpoint, scene):
