@@ -1,0 +1,59 @@
+"""Per-foot contact probability from height above the floor and foot speed, with hysteresis.
+
+A foot is on the ground when it is low and still. Each cue becomes a soft probability (a logistic ramp),
+their product is the contact probability, and a two-threshold hysteresis (enter at 0.6, leave at 0.4)
+removes flicker: the output stays above 0.5 for the whole of each contact and below it elsewhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from crowdmocap_addon.result.schema import GroundPlane
+
+from .ground import CAMERA_UP
+
+LEFT_FOOT_JOINTS = (7, 10)  # ankle, toes
+RIGHT_FOOT_JOINTS = (8, 11)
+HEIGHT_AT_HALF_M = 0.08  # the height (lowest foot joint above the floor) at which the height cue is 0.5
+HEIGHT_RAMP_M = 0.02
+SPEED_AT_HALF_MPS = 0.35  # a foot moving at 0.35 m/s is half "planted"
+SPEED_RAMP_MPS = 0.08
+ENTER, LEAVE = 0.6, 0.4
+
+
+def _ramp(value: np.ndarray, half: float, width: float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp((value - half) / width))
+
+
+def hysteresis(probability: np.ndarray, enter: float = ENTER, leave: float = LEAVE) -> np.ndarray:
+    """(T,) probabilities -> (T,) bool states that switch on above ``enter`` and off below ``leave``."""
+    state, out = False, np.zeros(len(probability), dtype=bool)
+    for t, p in enumerate(probability):
+        state = p >= enter if not state else p > leave
+        out[t] = state
+    return out
+
+
+def foot_contact(joints: np.ndarray, fps: float, ground: GroundPlane | None = None) -> np.ndarray:
+    """(T, 24, 3) camera-frame SMPL joints -> (T, 2) left/right contact probability in [0, 1].
+
+    Without a floor the height cue uses the foot's own lowest level over the clip along camera-up.
+    """
+    out = np.zeros((len(joints), 2))
+    for side, ids in enumerate((LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS)):
+        foot = joints[:, list(ids)]  # (T, 2, 3)
+        if ground is not None:
+            height = (foot @ np.asarray(ground.normal) + ground.offset).min(axis=1)
+        else:
+            up = (foot @ CAMERA_UP).min(axis=1)
+            height = up - np.percentile(up, 5)
+        velocity = np.gradient(foot.mean(axis=1), axis=0) * fps if len(foot) > 1 else np.zeros((len(foot), 3))
+        if ground is not None:  # only motion along the floor counts as sliding
+            normal = np.asarray(ground.normal)
+            velocity = velocity - (velocity @ normal)[:, None] * normal
+        speed = np.linalg.norm(velocity, axis=1)
+        probability = _ramp(height, HEIGHT_AT_HALF_M, HEIGHT_RAMP_M) * _ramp(speed, SPEED_AT_HALF_MPS, SPEED_RAMP_MPS)
+        state = hysteresis(probability)
+        out[:, side] = np.where(state, np.maximum(probability, 0.5 + 1e-6), np.minimum(probability, 0.5))
+    return out
