@@ -16,16 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from crowdmocap_addon.body.skeleton import NUM_JOINTS, PARENTS
+from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS
 
-# Rest joints of a ~1.7 m person in SMPL's frame (metres, y up, facing +z, left = +x).
-REST_JOINTS = np.array([
-    [0.000, 0.930, 0.000], [0.060, 0.840, 0.000], [-0.060, 0.840, 0.000], [0.000, 1.040, -0.010],
-    [0.100, 0.470, 0.005], [-0.100, 0.470, 0.005], [0.000, 1.170, 0.010], [0.090, 0.080, -0.030],
-    [-0.090, 0.080, -0.030], [0.000, 1.225, 0.015], [0.110, 0.020, 0.090], [-0.110, 0.020, 0.090],
-    [0.000, 1.440, -0.020], [0.075, 1.350, -0.010], [-0.075, 1.350, -0.010], [0.000, 1.530, 0.030],
-    [0.170, 1.380, -0.020], [-0.170, 1.380, -0.020], [0.430, 1.370, -0.040], [-0.430, 1.370, -0.040],
-    [0.680, 1.380, -0.040], [-0.680, 1.380, -0.040], [0.760, 1.375, -0.050], [-0.760, 1.375, -0.050],
-])  # fmt: skip
+REST_JOINTS = STANDIN_REST_JOINTS  # the synthetic model is built around the stand-in skeleton
 NUM_BETAS = 10
 _BOX = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=np.float64) * 0.02
 _BOX_FACES = np.array([
