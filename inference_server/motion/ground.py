@@ -15,6 +15,7 @@ import numpy as np
 from crowdmocap_addon.result.schema import GroundPlane
 
 CAMERA_UP = np.array([0.0, -1.0, 0.0])  # OpenCV camera axes: y points down
+DEPTH_RELATIVE_BAND = 0.015
 
 
 @dataclass(frozen=True)
@@ -37,18 +38,24 @@ def _plane_through(points: np.ndarray) -> tuple[np.ndarray, float] | None:
 def fit_ground(
     foot_points: np.ndarray,
     *,
-    inlier_m: float = 0.05,
+    inlier_m: float | None = None,
     min_points: int = 30,
     min_inlier_ratio: float = 0.5,
     min_spread_m: float = 0.5,
     iterations: int = 500,
     seed: int = 0,
 ) -> GroundFit | None:
-    """(N, 3) candidate floor points in camera coordinates (metres) -> the floor, or None if unsure."""
+    """(N, 3) candidate floor points in camera coordinates (metres) -> the floor, or None if unsure.
+
+    ``inlier_m`` is the band around the plane that counts as "on the floor"; by default it grows with
+    distance (1.5 % of the median depth, at least 5 cm), because monocular depth errors do.
+    """
     points = np.asarray(foot_points, dtype=np.float64)
     points = points[np.isfinite(points).all(axis=1)]
     if len(points) < min_points:
         return None
+    if inlier_m is None:
+        inlier_m = max(0.05, DEPTH_RELATIVE_BAND * float(np.median(np.abs(points[:, 2]))))
     rng = np.random.default_rng(seed)
     best_inliers = np.zeros(len(points), dtype=bool)
     for _ in range(iterations):

@@ -6,6 +6,7 @@ import pytest
 from inference_server.footage import open_footage
 from inference_server.poses2d.blazepose import BLAZEPOSE_TO_COCO, non_max_suppression
 from tests.conftest import REPO
+from tests.helpers.street import street_poses
 
 STREET = REPO / "tests" / "data" / "vtest_first10s.avi"
 # Hip centres (x, y) of every person visible in these frames, located by eye on the frames themselves.
@@ -56,12 +57,9 @@ def test_tracks_on_the_street_clip_are_about_the_people_seen_by_eye():
     three who meet by the sign post, a couple walking in from the right, a man following them, and a
     distant figure on the grass at the end."""
     pytest.importorskip("mediapipe")
-    from inference_server.poses2d.blazepose import BlazePoseTopDown
     from inference_server.tracking.tracker import Tracker, TrackerSettings
 
-    with BlazePoseTopDown() as backend:
-        frames = [backend(f.image, f.index, f.time) for f in open_footage(STREET).frames()]
-    tracks = Tracker(TrackerSettings(min_length=10)).run(frames)
+    tracks = Tracker(TrackerSettings(min_length=10)).run(street_poses())
     assert 5 <= len(tracks) <= 9  # measured: 6 (two of the group are lost once they stand behind the post)
     assert len({t.id for t in tracks}) == len(tracks)
     longest = max(tracks, key=lambda t: t.observed.sum())

@@ -1,0 +1,47 @@
+"""Lift a whole 2D track (with BlazePose world landmarks) to SMPL motion in the full-image camera."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from crowdmocap_addon.result.schema import PinholeCamera
+
+from ..meshes.lift import solve_frame, solve_translation
+from ..tracking.tracker import Track
+
+
+class MissingLandmarksError(ValueError):
+    """The track's pose backend gave no 3D world landmarks (only BlazePose does)."""
+
+
+@dataclass(frozen=True)
+class LiftedTrack:
+    frames: np.ndarray  # (T,)
+    global_orient: np.ndarray  # (T, 3)
+    body_pose: np.ndarray  # (T, 23, 3)
+    transl: np.ndarray  # (T, 3)
+    confidence: np.ndarray  # (T,) 0 where the frame was filled in or could not be placed
+
+
+def lift_track(track: Track, rest_joints: np.ndarray, camera: PinholeCamera) -> LiftedTrack:
+    """Per frame: IK from the world landmarks, translation from the 2D keypoints; gaps interpolated."""
+    if track.world_landmarks is None:
+        raise MissingLandmarksError(f"track {track.id} has no 3D world landmarks; the lift estimator needs BlazePose")
+    count = len(track.frames)
+    orient, pose, transl = np.zeros((count, 3)), np.zeros((count, 23, 3)), np.full((count, 3), np.nan)
+    confidence = np.where(track.observed, track.scores, 0.0)
+    for t in range(count):
+        lifted = solve_frame(rest_joints, track.world_landmarks[t])
+        orient[t], pose[t] = lifted.global_orient, lifted.body_pose
+        shift = solve_translation(lifted.joints_rel, track.keypoints[t], camera)
+        if shift is not None:
+            # camera-frame pelvis = joints_rel[0] + shift, and FK puts the pelvis at rest_joints[0] + transl
+            transl[t] = lifted.joints_rel[0] + shift - rest_joints[0]
+    placed = np.isfinite(transl[:, 0])
+    if not placed.any():
+        raise MissingLandmarksError(f"track {track.id}: no frame has enough confident keypoints to be placed")
+    for axis in range(3):
+        transl[:, axis] = np.interp(np.arange(count), np.flatnonzero(placed), transl[placed, axis])
+    return LiftedTrack(track.frames, orient, pose, transl, np.where(placed, confidence, 0.0))

@@ -1,0 +1,46 @@
+"""Foot locking on a synthetic walk whose root drifts: feet stop sliding during contacts."""
+
+import numpy as np
+
+from crowdmocap_addon.body.skeleton import forward_kinematics
+from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS as REST
+from inference_server.motion.foot_lock import contact_segments, lock_feet
+
+FPS = 30.0
+
+
+def _sliding_stance(frames=60, seed=0):
+    """Standing with knees slightly bent; the root drifts 8 cm/s sideways with 5 mm jitter, so the feet slide."""
+    rng = np.random.default_rng(seed)
+    orient = np.tile([np.pi, 0.0, 0.0], (frames, 1))
+    body = np.zeros((frames, 23, 3))
+    body[:, 0, 0] = body[:, 1, 0] = -0.25  # hips flexed
+    body[:, 3, 0] = body[:, 4, 0] = 0.5  # knees bent
+    t = np.arange(frames) / FPS
+    transl = np.stack([0.08 * t, np.zeros(frames), np.full(frames, 6.0)], axis=1) + rng.normal(
+        scale=0.005, size=(frames, 3)
+    )
+    contact = np.zeros((frames, 2))
+    contact[5:50, 0] = 0.9  # left foot planted for 1.5 s
+    contact[10:40, 1] = 0.9
+    return orient, body, transl, contact
+
+
+def test_contact_segments():
+    assert contact_segments(np.array([0, 0.7, 0.8, 0.2, 0.9, 0.9])) == [(1, 2), (4, 5)]
+
+
+def test_feet_stay_put_during_contacts_and_the_rest_is_untouched():
+    orient, body, transl, contact = _sliding_stance()
+    locked = lock_feet(REST, orient, body, transl, contact, fps=FPS)
+    assert locked.skate_before > 0.08  # cm/s scale: the drift
+    assert locked.skate_after < 0.1 * locked.skate_before  # measured: see docs/motion.md
+    joints = forward_kinematics(REST, orient, locked.body_pose, transl).joints
+    original = forward_kinematics(REST, orient, body, transl).joints
+    ankle = joints[5:50, 7]
+    assert np.ptp(ankle, axis=0).max() < 0.01  # the planted left ankle moves less than 1 cm
+    upper_body = [0, 3, 6, 9, 12, 15, 16, 17, 18, 19, 20, 21]
+    np.testing.assert_allclose(joints[:, upper_body], original[:, upper_body], atol=1e-9)
+    bone = np.linalg.norm(joints[:, 4] - joints[:, 1], axis=1)  # thigh length is unchanged
+    np.testing.assert_allclose(bone, np.linalg.norm(REST[4] - REST[1]), atol=1e-9)
+    np.testing.assert_allclose(locked.body_pose[55:], body[55:], atol=1e-9)  # away from contacts: untouched
