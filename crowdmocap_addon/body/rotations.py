@@ -101,3 +101,17 @@ def quaternion_to_axis_angle(quat: np.ndarray) -> np.ndarray:
 def matrix_to_axis_angle(matrix: np.ndarray) -> np.ndarray:
     """(..., 3, 3) rotation matrices -> (..., 3) axis-angle with angle in [0, pi]."""
     return quaternion_to_axis_angle(matrix_to_quaternion(matrix))
+
+
+def swing_rotation(current: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(3,) and (3,) directions -> (3, 3) the smallest rotation turning ``current`` onto ``target``."""
+    a = np.asarray(current, dtype=np.float64) / np.linalg.norm(current)
+    b = np.asarray(target, dtype=np.float64) / np.linalg.norm(target)
+    axis = np.cross(a, b)
+    sin, cos = np.linalg.norm(axis), float(a @ b)
+    if sin < 1e-12:
+        if cos > 0:
+            return np.eye(3)
+        ortho = np.cross(a, [1.0, 0.0, 0.0] if abs(a[0]) < 0.9 else [0.0, 1.0, 0.0])  # any axis across a
+        return axis_angle_to_matrix(ortho / np.linalg.norm(ortho) * np.pi)
+    return axis_angle_to_matrix(axis / sin * np.arctan2(sin, cos))

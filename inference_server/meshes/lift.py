@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
-from crowdmocap_addon.body.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from crowdmocap_addon.body.rotations import axis_angle_to_matrix, matrix_to_axis_angle, swing_rotation
 from crowdmocap_addon.body.skeleton import NUM_JOINTS, PARENTS, forward_kinematics
 from crowdmocap_addon.result.schema import PinholeCamera
 
@@ -64,23 +64,10 @@ def _kabsch(rest: np.ndarray, target: np.ndarray, weights: np.ndarray) -> np.nda
     return vt.T @ np.diag([1.0, 1.0, d]) @ u.T
 
 
-def _swing(current: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Smallest rotation taking direction ``current`` onto ``target``."""
-    a, b = current / np.linalg.norm(current), target / np.linalg.norm(target)
-    axis = np.cross(a, b)
-    sin, cos = np.linalg.norm(axis), float(a @ b)
-    if sin < 1e-12:
-        if cos > 0:
-            return np.eye(3)
-        ortho = np.cross(a, [1.0, 0, 0] if abs(a[0]) < 0.9 else [0, 1.0, 0])
-        return axis_angle_to_matrix(ortho / np.linalg.norm(ortho) * np.pi)
-    return axis_angle_to_matrix(axis / sin * np.arctan2(sin, cos))
-
-
 def _bone(bone_rest: np.ndarray, bone_target: np.ndarray, aux_rest: np.ndarray, aux_target: np.ndarray) -> np.ndarray:
     """World rotation turning a bone exactly onto its target, with the twist that best fits the auxiliary vector."""
     guess = _kabsch(np.stack([bone_rest, aux_rest]), np.stack([bone_target, aux_target]), np.array([10.0, 1.0]))
-    return _swing(guess @ bone_rest, bone_target) @ guess
+    return swing_rotation(guess @ bone_rest, bone_target) @ guess
 
 
 def _chain_fit(residual, start: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crowdmocap_addon.body.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from crowdmocap_addon.body.rotations import axis_angle_to_matrix, matrix_to_axis_angle, swing_rotation
 from crowdmocap_addon.body.skeleton import forward_kinematics, full_pose
 
 from .ground import CAMERA_UP
@@ -61,14 +61,6 @@ def _two_bone(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: np.n
     return hip + upper * (cos_a * u + np.sqrt(1 - cos_a**2) * v)
 
 
-def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    axis = np.cross(a, b)
-    sin, cos = np.linalg.norm(axis), float(a @ b) / (np.linalg.norm(a) * np.linalg.norm(b))
-    if sin < 1e-12:
-        return np.eye(3)
-    return axis_angle_to_matrix(axis / sin * np.arctan2(sin / (np.linalg.norm(a) * np.linalg.norm(b)), cos))
-
-
 def horizontal_skate(ankle: np.ndarray, contact: np.ndarray, fps: float, up: np.ndarray) -> float:
     """Mean speed (m/s) of the ankle along the floor over the frames in contact."""
     velocity = np.gradient(ankle, axis=0) * fps
@@ -102,8 +94,8 @@ def lock_feet(
             joints, world = posed.joints[t], posed.rotations[t]
             target = joints[ankle] + weight[t] * (anchor[t] - joints[ankle])
             new_knee = _two_bone(joints[hip], joints[knee], joints[ankle], target)
-            r_hip = _swing(joints[knee] - joints[hip], new_knee - joints[hip])
-            r_knee = _swing(r_hip @ (joints[ankle] - joints[knee]), target - new_knee)
+            r_hip = swing_rotation(joints[knee] - joints[hip], new_knee - joints[hip])
+            r_knee = swing_rotation(r_hip @ (joints[ankle] - joints[knee]), target - new_knee)
             hip_world, knee_world = r_hip @ world[hip], r_knee @ r_hip @ world[knee]
             new_local[t, hip] = world[0].T @ hip_world  # hips hang from the pelvis
             new_local[t, knee] = hip_world.T @ knee_world

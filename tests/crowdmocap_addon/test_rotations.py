@@ -6,6 +6,7 @@ from crowdmocap_addon.body.rotations import (
     matrix_to_axis_angle,
     matrix_to_quaternion,
     quaternion_to_axis_angle,
+    swing_rotation,
 )
 
 
@@ -50,3 +51,15 @@ def test_quaternion_sign_does_not_change_the_rotation():
     quat = matrix_to_quaternion(axis_angle_to_matrix(np.array([0.3, -0.2, 0.9])))
     assert quat[0] >= 0
     np.testing.assert_allclose(quaternion_to_axis_angle(quat), quaternion_to_axis_angle(-quat), atol=1e-12)
+
+
+def test_swing_turns_one_direction_onto_another_minimally():
+    rng = np.random.default_rng(5)
+    for a, b in rng.normal(size=(20, 2, 3)):
+        rot = swing_rotation(a, b)
+        np.testing.assert_allclose(rot @ (a / np.linalg.norm(a)), b / np.linalg.norm(b), atol=1e-12)
+        axis = matrix_to_axis_angle(rot)
+        assert abs(axis @ a) < 1e-9 and abs(axis @ b) < 1e-9  # rotates about a x b only: no twist
+    np.testing.assert_allclose(swing_rotation([0, 0, 1.0], [0, 0, 1.0]), np.eye(3))
+    flipped = swing_rotation([0, 0, 1.0], [0, 0, -1.0])
+    np.testing.assert_allclose(flipped @ [0, 0, 1.0], [0, 0, -1.0], atol=1e-12)
