@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crowdmocap_addon.result.schema import PinholeCamera
+from crowdmocap_addon.body.smpl_file import SmplModelData
+from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS
+from crowdmocap_addon.result.schema import NUM_BETAS, PinholeCamera
 
 from ..meshes.lift import solve_frame, solve_translation
 from ..tracking.tracker import Track
+from .bone_fit import bone_lengths_from_landmarks, fit_betas
 
 
 class MissingLandmarksError(ValueError):
@@ -23,6 +26,24 @@ class LiftedTrack:
     body_pose: np.ndarray  # (T, 23, 3)
     transl: np.ndarray  # (T, 3)
     confidence: np.ndarray  # (T,) 0 where the frame was filled in or could not be placed
+
+
+@dataclass(frozen=True)
+class RestSkeleton:
+    joints: np.ndarray  # (24, 3)
+    betas: np.ndarray  # (10,)
+    kind: str  # "smpl" or "standin", as the result's body_model.kind
+
+
+def rest_skeleton(track: Track, model: SmplModelData | None) -> RestSkeleton:
+    """The person's rest skeleton: SMPL fitted to their bone lengths when a model is given, else the stand-in."""
+    if model is None:
+        return RestSkeleton(np.array(STANDIN_REST_JOINTS), np.zeros(NUM_BETAS), "standin")
+    if track.world_landmarks is None:
+        raise MissingLandmarksError(f"track {track.id} has no 3D world landmarks to measure bone lengths on")
+    observed = track.world_landmarks[track.observed] if track.observed.any() else track.world_landmarks
+    betas = fit_betas(model, bone_lengths_from_landmarks(observed))
+    return RestSkeleton(model.rest_joints(betas), betas, "smpl")
 
 
 def lift_track(track: Track, rest_joints: np.ndarray, camera: PinholeCamera) -> LiftedTrack:

@@ -1,0 +1,46 @@
+import numpy as np
+
+from crowdmocap_addon.body.smpl_file import load_smpl_model
+from inference_server.motion.bone_fit import bone_lengths_from_landmarks, fit_betas, skeleton_lengths
+from tests.inference_server.test_lift import _landmarks, _plausible_pose
+
+
+def test_betas_reproduce_a_persons_bone_lengths(smpl_npz):
+    model = load_smpl_model(smpl_npz)
+    rng = np.random.default_rng(3)
+    true_betas = rng.normal(scale=1.0, size=10)
+    rest = model.rest_joints(true_betas)
+    target = skeleton_lengths(rest)
+    betas = fit_betas(model, target)
+    np.testing.assert_allclose(skeleton_lengths(model.rest_joints(betas)), target, atol=0.002)  # within 2 mm
+    assert np.abs(skeleton_lengths(model.rest_joints(np.zeros(10))) - target).max() > 0.01  # it had to move
+
+
+def test_lengths_measured_on_landmarks_are_the_skeletons():
+    rng = np.random.default_rng(4)
+    frames = [_landmarks(*_plausible_pose(rng), np.zeros(3))[0] for _ in range(5)]
+    from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS
+
+    measured, skeleton = bone_lengths_from_landmarks(np.stack(frames)), skeleton_lengths(STANDIN_REST_JOINTS)
+    np.testing.assert_allclose(measured[:-1], skeleton[:-1], atol=1e-9)  # limbs are rigid
+    assert abs(measured[-1] - skeleton[-1]) < 0.03  # hips-to-shoulders shortens a little when the spine bends
+
+
+def test_rest_skeleton_of_a_track_uses_smpl_when_given(smpl_npz):
+    from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS
+    from inference_server.motion.from_track import rest_skeleton
+    from inference_server.tracking.tracker import Track
+
+    rng = np.random.default_rng(6)
+    landmarks = np.stack([_landmarks(*_plausible_pose(rng), np.zeros(3))[0] for _ in range(6)])
+    track = Track(id=1, frames=np.arange(6), keypoints=np.zeros((6, 17, 3)), boxes=np.zeros((6, 4)),
+                  observed=np.ones(6, bool), scores=np.ones(6), world_landmarks=landmarks)  # fmt: skip
+    standin = rest_skeleton(track, None)
+    assert standin.kind == "standin" and not standin.betas.any()
+    np.testing.assert_array_equal(standin.joints, STANDIN_REST_JOINTS)
+    fitted = rest_skeleton(track, load_smpl_model(smpl_npz))
+    assert fitted.kind == "smpl" and fitted.joints.shape == (24, 3)
+    # the landmarks come from the stand-in skeleton, which the synthetic SMPL reproduces at betas = 0
+    np.testing.assert_allclose(
+        skeleton_lengths(fitted.joints)[:-1], skeleton_lengths(STANDIN_REST_JOINTS)[:-1], atol=0.005
+    )
