@@ -3,6 +3,10 @@
 A foot is on the ground when it is low and still. Each cue becomes a soft probability (a logistic ramp),
 their product is the contact probability, and a two-threshold hysteresis (enter at 0.6, leave at 0.4)
 removes flicker: the output stays above 0.5 for the whole of each contact and below it elsewhere.
+
+On real footage the 3D foot speed is dominated by monocular depth jitter, so when the ankles' 2D
+keypoints are given the speed is measured in the image instead (pixels per second scaled to metres at
+the person's depth), which is far steadier.
 """
 
 from __future__ import annotations
@@ -35,10 +39,28 @@ def hysteresis(probability: np.ndarray, enter: float = ENTER, leave: float = LEA
     return out
 
 
-def foot_contact(joints: np.ndarray, fps: float, ground: GroundPlane | None = None) -> np.ndarray:
+def _image_speed(pixels: np.ndarray, confidence: np.ndarray, depth: np.ndarray, fps: float,
+                 focal_px: float) -> np.ndarray:  # fmt: skip
+    """(T, 2) ankle pixels -> (T,) speed in m/s at the person's depth (lightly smoothed, zero-phase)."""
+    from .smoothing import gaussian_filter_weighted
+
+    steady = gaussian_filter_weighted(pixels, np.maximum(confidence, 1e-3), sigma=1.0)
+    return np.linalg.norm(np.gradient(steady, axis=0), axis=1) * fps * depth / focal_px
+
+
+def foot_contact(
+    joints: np.ndarray,
+    fps: float,
+    ground: GroundPlane | None = None,
+    *,
+    ankle_keypoints: np.ndarray | None = None,
+    focal_px: float | None = None,
+) -> np.ndarray:
     """(T, 24, 3) camera-frame SMPL joints -> (T, 2) left/right contact probability in [0, 1].
 
     Without a floor the height cue uses the foot's own lowest level over the clip along camera-up.
+    With ``ankle_keypoints`` (T, 2, 3) (COCO left/right ankle x, y, confidence) and ``focal_px`` the speed
+    cue comes from the image.
     """
     out = np.zeros((len(joints), 2))
     for side, ids in enumerate((LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS)):
@@ -53,6 +75,9 @@ def foot_contact(joints: np.ndarray, fps: float, ground: GroundPlane | None = No
             normal = np.asarray(ground.normal)
             velocity = velocity - (velocity @ normal)[:, None] * normal
         speed = np.linalg.norm(velocity, axis=1)
+        if ankle_keypoints is not None and focal_px is not None:
+            pixels = ankle_keypoints[:, side]
+            speed = _image_speed(pixels[:, :2], pixels[:, 2], joints[:, ids[0], 2], fps, focal_px)
         probability = _ramp(height, HEIGHT_AT_HALF_M, HEIGHT_RAMP_M) * _ramp(speed, SPEED_AT_HALF_MPS, SPEED_RAMP_MPS)
         state = hysteresis(probability)
         out[:, side] = np.where(state, np.maximum(probability, 0.5 + 1e-6), np.minimum(probability, 0.5))

@@ -106,3 +106,18 @@ def test_hysteresis_removes_flicker():
     assert not hysteresis(noisy).any()
     steps = np.array([0.3, 0.7, 0.45, 0.55, 0.45, 0.3])
     assert hysteresis(steps).tolist() == [False, True, True, True, True, False]
+
+
+def test_image_speed_sees_through_depth_jitter():
+    joints, left_stance, _ = _walking_feet()
+    jittery = joints.copy()
+    jittery[:, :, 2] += np.random.default_rng(3).normal(scale=0.05, size=len(joints))[:, None]  # 5 cm depth noise
+    floor = GroundPlane(normal=(0.0, -1.0, 0.0), offset=1.6)
+    focal = 1000.0
+    pixels = focal * jittery[:, [7, 8], :2] / joints[:, [7, 8], 2:] + 400  # the 2D keypoints do not jitter
+    ankles = np.concatenate([pixels, np.full((len(joints), 2, 1), 0.9)], axis=2)
+    from_3d = foot_contact(jittery, 30.0, floor)
+    from_image = foot_contact(jittery, 30.0, floor, ankle_keypoints=ankles, focal_px=focal)
+    agree_3d = np.mean((from_3d[:, 0] > 0.5) == left_stance)
+    agree_image = np.mean((from_image[:, 0] > 0.5) == left_stance)
+    assert agree_image > 0.85 and agree_image > agree_3d + 0.2

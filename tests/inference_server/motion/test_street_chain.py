@@ -30,18 +30,19 @@ def test_street_tracks_become_plausible_grounded_motion():
         joints = forward_kinematics(REST, smooth.global_orient, smooth.body_pose, smooth.transl).joints
         assert np.isfinite(joints).all()
         assert jitter(joints, FPS) < jitter(raw_joints, FPS)
-        people.append((smooth, joints))
-    depths = np.concatenate([j[:, 0, 2] for _, j in people])
+        people.append((smooth, joints, track.keypoints[:, [15, 16]]))
+    depths = np.concatenate([j[:, 0, 2] for _, j, _ in people])
     assert 3.0 < np.median(depths) < 60.0  # pedestrians tens of metres from an elevated camera
-    fit = fit_ground(np.concatenate([lowest_foot_points(j) for _, j in people]))
+    fit = fit_ground(np.concatenate([lowest_foot_points(j) for _, j, _ in people]))
     assert fit is not None
     normal = np.asarray(fit.plane.normal)
     assert normal @ np.array([0.0, -1.0, 0.0]) > 0.5  # the floor faces up, towards the camera's -y
-    skates, head_heights, planted_heights = [], [], []
-    for smooth, joints in people:
+    skates, head_heights, planted_heights, contact_fraction = [], [], [], []
+    for smooth, joints, ankles in people:
         heights = joints @ normal + fit.plane.offset  # metres above the floor
         head_heights.append(np.median(heights[:, 15]))
-        contact = foot_contact(joints, FPS, fit.plane)
+        contact = foot_contact(joints, FPS, fit.plane, ankle_keypoints=ankles, focal_px=camera.focal_px)
+        contact_fraction.append((contact > 0.5).mean())
         locked = lock_feet(REST, smooth.global_orient, smooth.body_pose, smooth.transl, contact, fps=FPS, up=normal)
         skates.append((locked.skate_before, locked.skate_after))
         final = forward_kinematics(REST, smooth.global_orient, locked.body_pose, smooth.transl).joints
@@ -53,3 +54,4 @@ def test_street_tracks_become_plausible_grounded_motion():
     assert abs(np.median(planted_heights)) < 0.2
     before, after = np.mean([s[0] for s in skates]), np.mean([s[1] for s in skates])
     assert after < 0.5 * before
+    assert np.mean(contact_fraction) > 0.1  # walkers plant each foot a good part of the time
