@@ -44,3 +44,18 @@ def test_rest_skeleton_of_a_track_uses_smpl_when_given(smpl_npz):
     np.testing.assert_allclose(
         skeleton_lengths(fitted.joints)[:-1], skeleton_lengths(STANDIN_REST_JOINTS)[:-1], atol=0.005
     )
+
+
+def test_limbs_hidden_in_some_frames_follow_the_frames_where_they_were_seen():
+    from inference_server.motion.from_track import fill_unseen_limbs
+
+    frames = 11
+    body = np.zeros((frames, 23, 3))
+    body[:, 17, 1] = -np.linspace(0.0, 1.0, frames)  # the left elbow bends steadily
+    keypoints = np.full((frames, 17, 3), 0.9)
+    garbage = body.copy()
+    garbage[4:7, 17] = [2.0, 2.0, 0.0]  # wild guesses while the left wrist is hidden
+    keypoints[4:7, 9, 2] = 0.05
+    filled = fill_unseen_limbs(garbage, keypoints)
+    np.testing.assert_allclose(filled[:, 17], body[:, 17], atol=1e-3)  # back on the steady bend (nlerp, not slerp)
+    np.testing.assert_array_equal(filled[:, 18], garbage[:, 18])  # the right arm, always seen, untouched
