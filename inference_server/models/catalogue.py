@@ -42,6 +42,12 @@ class ModelSpec:
         return None
 
 
+def _openmmlab(name: str, purpose: str, path: str) -> ModelSpec:
+    """An OpenMMLab ONNX export (Apache-2.0): a zip unpacked into its own folder, holding one .onnx."""
+    return ModelSpec(name=name, purpose=purpose, licence="Apache-2.0 (OpenMMLab)", folder=name,
+                     patterns=("**/*.onnx",), url=f"{_OPENMMLAB}/{path}")  # fmt: skip
+
+
 CATALOGUE: tuple[ModelSpec, ...] = (
     ModelSpec(
         name="blazepose",
@@ -52,37 +58,25 @@ CATALOGUE: tuple[ModelSpec, ...] = (
         bundled_module="mediapipe",
         obtain="bundled in the mediapipe==0.10.21 wheel (installed by `make`)",
     ),
-    ModelSpec(
-        name="rtmo-m",
-        purpose="crowd-grade one-stage 2D poses (RTMO-m, body7, 640x640)",
-        licence="Apache-2.0 (OpenMMLab)",
-        folder="rtmo-m",
-        patterns=("**/*.onnx",),
-        url=f"{_OPENMMLAB}/rtmo/onnx_sdk/rtmo-m_16xb16-600e_body7-640x640-39e78cc4_20231211.zip",
+    _openmmlab(
+        "rtmo-m",
+        "crowd-grade one-stage 2D poses (RTMO-m, body7, 640x640)",
+        "rtmo/onnx_sdk/rtmo-m_16xb16-600e_body7-640x640-39e78cc4_20231211.zip",
     ),
-    ModelSpec(
-        name="rtmo-l",
-        purpose="crowd-grade one-stage 2D poses (RTMO-l, body7, 640x640), the most accurate on CrowdPose",
-        licence="Apache-2.0 (OpenMMLab)",
-        folder="rtmo-l",
-        patterns=("**/*.onnx",),
-        url=f"{_OPENMMLAB}/rtmo/onnx_sdk/rtmo-l_16xb16-600e_body7-640x640-b37118ce_20231211.zip",
+    _openmmlab(
+        "rtmo-l",
+        "crowd-grade one-stage 2D poses (RTMO-l, body7, 640x640), the most accurate on CrowdPose",
+        "rtmo/onnx_sdk/rtmo-l_16xb16-600e_body7-640x640-b37118ce_20231211.zip",
     ),
-    ModelSpec(
-        name="rtmpose-m",
-        purpose="top-down 2D poses per detected person (RTMPose-m, body7, 256x192)",
-        licence="Apache-2.0 (OpenMMLab)",
-        folder="rtmpose-m",
-        patterns=("**/*.onnx",),
-        url=f"{_OPENMMLAB}/rtmposev1/onnx_sdk/rtmpose-m_simcc-body7_pt-body7_420e-256x192-e48f03d0_20230504.zip",
+    _openmmlab(
+        "rtmpose-m",
+        "top-down 2D poses per detected person (RTMPose-m, body7, 256x192)",
+        "rtmposev1/onnx_sdk/rtmpose-m_simcc-body7_pt-body7_420e-256x192-e48f03d0_20230504.zip",
     ),
-    ModelSpec(
-        name="yolox-m",
-        purpose="person detector for RTMPose (YOLOX-m, HumanArt, 640x640)",
-        licence="Apache-2.0 (OpenMMLab)",
-        folder="yolox-m",
-        patterns=("**/*.onnx",),
-        url=f"{_OPENMMLAB}/rtmposev1/onnx_sdk/yolox_m_8xb8-300e_humanart-c2c7a14a.zip",
+    _openmmlab(
+        "yolox-m",
+        "person detector for RTMPose (YOLOX-m, HumanArt, 640x640)",
+        "rtmposev1/onnx_sdk/yolox_m_8xb8-300e_humanart-c2c7a14a.zip",
     ),
     ModelSpec(
         name="3dcrowdnet",
