@@ -16,6 +16,7 @@ from crowdmocap_addon.body.smpl_file import GENDERS, SmplModelError
 from crowdmocap_addon.result.schema import ResultFormatError
 
 from . import __version__
+from .cli_process import add_process_command
 from .meshes.crowdnet.errors import CheckpointError
 from .models.catalogue import UnknownModelError
 from .models.fetch import ModelFetchError
@@ -108,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    add_process_command(commands)
     version = commands.add_parser("version", help="print the version")
     version.set_defaults(run=_cmd_version)
 

@@ -1,0 +1,33 @@
+"""Open the planned 2D pose backend and 3D estimator (the only place they are constructed)."""
+
+from __future__ import annotations
+
+from crowdmocap_addon.body.smpl_file import SmplModelData
+
+from ..meshes.crowdnet.checkpoint import load_crowdnet
+from ..meshes.crowdnet.predictor import CrowdNetPredictor
+from ..poses2d.types import PoseBackend
+from .models import ModelPlan
+from .options import CaptureOptions
+
+
+def open_pose_backend(plan: ModelPlan) -> PoseBackend:
+    if plan.pose_backend == "blazepose":
+        from ..poses2d.blazepose import BlazePoseTopDown
+
+        return BlazePoseTopDown()
+    from ..poses2d.onnx_models import RtmoBackend, RtmPoseBackend
+
+    if plan.pose_backend == "rtmo":
+        return RtmoBackend(plan.pose_model)
+    return RtmPoseBackend(plan.pose_model, plan.detector_model)
+
+
+def open_crowdnet(plan: ModelPlan, options: CaptureOptions) -> tuple[CrowdNetPredictor, SmplModelData]:
+    """The predictor and the SMPL model it uses (from the user's file or the checkpoint's buffers)."""
+    network, smpl, _ = load_crowdnet(plan.checkpoint, smpl=plan.smpl_model, vposer=plan.vposer)
+    predictor = CrowdNetPredictor(
+        network=network, smpl=smpl, device=options.device, batch_size=options.batch_size,
+        precision=options.precision, rois=options.rois,
+    )  # fmt: skip
+    return predictor, smpl

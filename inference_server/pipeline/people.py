@@ -1,0 +1,144 @@
+"""From tracks to clean per-person SMPL motion: 3D per track, one shape, smoothing, floor, contacts, locked feet."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from crowdmocap_addon.body.rotations import axis_angle_to_matrix, matrix_to_quaternion, quaternion_to_axis_angle
+from crowdmocap_addon.body.skeleton import forward_kinematics
+from crowdmocap_addon.body.smpl_file import SmplModelData
+from crowdmocap_addon.result.schema import GroundPlane, PersonTrack, PinholeCamera
+
+from ..motion.contacts import foot_contact
+from ..motion.foot_lock import lock_feet
+from ..motion.from_track import MissingLandmarksError, lift_track, rest_skeleton
+from ..motion.ground import CAMERA_UP, fit_ground, lowest_foot_points
+from ..motion.shape import robust_betas
+from ..motion.smoothing import sign_continuous, smooth_motion
+from ..tracking.tracker import Track
+from .progress import CancelToken, PipelineError, StageMeter
+from .stream import FrameEstimate, find_estimate
+
+ANKLES = [15, 16]  # COCO left, right ankle
+
+
+@dataclass(frozen=True)
+class PersonMotion:
+    """One track's 3D motion in the full-image camera, before clean-up."""
+
+    track: Track
+    global_orient: np.ndarray  # (T, 3)
+    body_pose: np.ndarray  # (T, 23, 3)
+    transl: np.ndarray  # (T, 3)
+    betas: np.ndarray  # (10,)
+    rest_joints: np.ndarray  # (24, 3)
+    confidence: np.ndarray  # (T,) 0 where filled in
+
+
+def interpolate_rotations(axis_angle: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """(T, J, 3) rotations, (T,) mask -> unknown frames filled by normalised linear quaternion blending."""
+    quat = sign_continuous(matrix_to_quaternion(axis_angle_to_matrix(axis_angle[known])))
+    steps, seen = np.arange(len(axis_angle)), np.flatnonzero(known)
+    filled = np.stack([[np.interp(steps, seen, quat[:, j, c]) for c in range(4)] for j in range(quat.shape[1])])
+    filled = filled.transpose(2, 0, 1)  # (T, J, 4)
+    return quaternion_to_axis_angle(filled / np.linalg.norm(filled, axis=-1, keepdims=True))
+
+
+def lift_people(
+    tracks: Sequence[Track], smpl: SmplModelData | None, camera: PinholeCamera, meter: StageMeter, cancel: CancelToken
+) -> list[PersonMotion]:
+    """The weights-free estimator on every track (BlazePose landmarks -> IK -> translation from 2D)."""
+    people = []
+    for track in tracks:
+        cancel.check()
+        try:
+            rest = rest_skeleton(track, smpl)
+            lifted = lift_track(track, rest.joints, camera)
+        except MissingLandmarksError as exc:
+            raise PipelineError("estimate", str(exc), int(track.frames[0])) from exc
+        people.append(PersonMotion(track, lifted.global_orient, lifted.body_pose, lifted.transl, rest.betas,
+                                   rest.joints, lifted.confidence))  # fmt: skip
+        meter.advance()
+    return people
+
+
+def crowdnet_people(
+    tracks: Sequence[Track],
+    estimates: dict[int, list[tuple[np.ndarray, FrameEstimate]]],
+    smpl: SmplModelData,
+    meter: StageMeter,
+    cancel: CancelToken,
+) -> tuple[list[PersonMotion], list[str]]:
+    """Assemble each track from 3DCrowdNet's per-detection answers; one shape per person, gaps interpolated."""
+    people, warnings = [], []
+    for track in tracks:
+        cancel.check()
+        answers = [find_estimate(estimates, int(f), k) if seen else None
+                   for f, k, seen in zip(track.frames, track.keypoints, track.observed, strict=True)]  # fmt: skip
+        known = np.array([a is not None for a in answers])
+        meter.advance()
+        if not known.any():
+            warnings.append(f"person {track.id}: 3DCrowdNet gave no estimate (no usable box); left out")
+            continue
+        pick = [a for a in answers if a is not None]
+        confidence = np.where(known, track.scores, 0.0)
+        betas = robust_betas(np.stack([a.betas for a in pick]), confidence[known])
+        rest = smpl.rest_joints(betas)
+        rotations = np.zeros((len(answers), 24, 3))
+        rotations[known] = np.stack([np.concatenate([a.global_orient[None], a.body_pose]) for a in pick])
+        rotations = interpolate_rotations(rotations, known)
+        pelvis = np.stack([a.pelvis for a in pick])
+        steps = np.arange(len(answers))
+        pelvis = np.stack([np.interp(steps, np.flatnonzero(known), pelvis[:, c]) for c in range(3)], axis=1)
+        people.append(PersonMotion(track, rotations[:, 0], rotations[:, 1:], pelvis - rest[0], betas, rest,
+                                   confidence))  # fmt: skip
+    return people, warnings
+
+
+@dataclass(frozen=True)
+class MotionSettings:
+    fps: float  # processed frames per second (video rate / stride)
+    smoothing: float
+    foot_lock: bool
+
+
+def finish_people(
+    people: Sequence[PersonMotion],
+    camera: PinholeCamera,
+    settings: MotionSettings,
+    meter: StageMeter,
+    cancel: CancelToken,
+) -> tuple[list[PersonTrack], GroundPlane | None]:
+    """Smooth each person, fit the floor under everyone, then contacts and foot locking per person."""
+    smoothed, joints = [], []
+    for person in people:
+        cancel.check()
+        motion = smooth_motion(person.global_orient, person.body_pose, person.transl, person.confidence,
+                               fps=settings.fps, strength=settings.smoothing)  # fmt: skip
+        smoothed.append(motion)
+        joints.append(forward_kinematics(person.rest_joints, motion.global_orient, motion.body_pose,
+                                         motion.transl).joints)  # fmt: skip
+    fit = fit_ground(np.concatenate([lowest_foot_points(j) for j in joints])) if joints else None
+    ground = fit.plane if fit is not None else None
+    up = np.asarray(ground.normal) if ground is not None else CAMERA_UP
+    result = []
+    for person, motion, person_joints in zip(people, smoothed, joints, strict=True):
+        cancel.check()
+        track = person.track
+        contact = foot_contact(person_joints, settings.fps, ground, ankle_keypoints=track.keypoints[:, ANKLES],
+                               focal_px=camera.focal_px)  # fmt: skip
+        body_pose = motion.body_pose
+        if settings.foot_lock and len(track.frames) > 2:
+            body_pose = lock_feet(person.rest_joints, motion.global_orient, body_pose, motion.transl, contact,
+                                  fps=settings.fps, up=up).body_pose  # fmt: skip
+        result.append(PersonTrack(
+            id=int(track.id), frames=track.frames.astype(np.int64), global_orient=motion.global_orient,
+            body_pose=body_pose, betas=person.betas, transl=motion.transl, rest_joints=person.rest_joints,
+            keypoints2d=track.keypoints, bbox=track.boxes, confidence=np.clip(person.confidence, 0.0, 1.0),
+            foot_contact=np.clip(contact, 0.0, 1.0),
+        ))  # fmt: skip
+        meter.advance()
+    return result, ground

@@ -1,0 +1,228 @@
+"""``run_capture``: the whole pipeline, footage in, result file (and optional preview video) out."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import platform
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from importlib import metadata
+from pathlib import Path
+
+import av
+
+from crowdmocap_addon.body.smpl_file import SmplModelData, SmplModelError, load_smpl_model
+from crowdmocap_addon.result.schema import (
+    BodyModelInfo,
+    CaptureResult,
+    GroundPlane,
+    PersonTrack,
+    PinholeCamera,
+    PipelineInfo,
+    VideoInfo,
+)
+
+from .. import __version__
+from ..camera import CameraSpecError, full_image_camera
+from ..footage.reader import Footage, FootageError, open_footage
+from ..meshes.crowdnet.errors import CheckpointError
+from ..poses2d.onnx_models import OnnxModelError
+from ..result.writer import write_result
+from ..tracking.tracker import Track, Tracker, TrackerSettings
+from .backends import open_crowdnet, open_pose_backend
+from .models import ModelPlan, plan_models, provenance
+from .options import CaptureOptions, OptionsError
+from .people import MotionSettings, PersonMotion, crowdnet_people, finish_people, lift_people
+from .preview_video import write_preview
+from .progress import CancelToken, PipelineCancelled, PipelineError, ProgressCallback, StageMeter
+from .stream import CrowdNetBatcher, pose_and_track
+
+log = logging.getLogger(__name__)
+VERSIONED_PACKAGES = ("numpy", "torch", "mediapipe", "onnxruntime", "av", "opencv-contrib-python", "smplx")
+
+
+@dataclass(frozen=True)
+class CaptureSummary:
+    result_path: Path
+    preview_path: Path | None
+    people: int
+    frames: int
+    estimator: str
+    pose_backend: str
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _versions() -> dict[str, str]:
+    versions = {"crowdmocap": __version__, "python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[name] = metadata.version(name)
+    return versions
+
+
+def _frames_to_process(footage: Footage, options: CaptureOptions) -> int:
+    end = footage.info.frame_count if options.stop is None else min(options.stop, footage.info.frame_count)
+    return max(0, -(-(end - options.start) // options.stride))
+
+
+def _keep_people(tracks: list[Track], max_people: int | None) -> list[Track]:
+    """The ``max_people`` tracks seen in the most frames (ties: the more confident), in id order."""
+    if max_people is None or len(tracks) <= max_people:
+        return tracks
+    ranked = sorted(tracks, key=lambda t: (int(t.observed.sum()), t.confidence), reverse=True)[:max_people]
+    return sorted(ranked, key=lambda t: t.id)
+
+
+def _camera(footage: Footage, options: CaptureOptions) -> PinholeCamera:
+    try:
+        return full_image_camera(footage.info.width, footage.info.height, focal_px=options.focal_px,
+                                 focal_mm=options.focal_mm, sensor_width_mm=options.sensor_width_mm,
+                                 fov_deg=options.fov_deg)  # fmt: skip
+    except CameraSpecError as exc:
+        raise OptionsError(str(exc)) from exc
+
+
+def _load_smpl(plan: ModelPlan) -> SmplModelData | None:
+    if plan.smpl_model is None:
+        return None
+    try:
+        return load_smpl_model(plan.smpl_model)
+    except SmplModelError as exc:
+        raise PipelineError("open", str(exc)) from exc
+
+
+def run_capture(
+    footage: str | Path,
+    output: str | Path,
+    options: CaptureOptions | None = None,
+    *,
+    preview: str | Path | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> CaptureSummary:
+    """Capture everyone in ``footage`` into the result file ``output``.
+
+    Raises OptionsError (bad or missing choices, before any work), PipelineCancelled, or PipelineError
+    naming the stage, the frame when one is to blame, and the cause. Nothing is written on failure.
+    """
+    options = options or CaptureOptions()
+    cancel = cancel or CancelToken()
+    started = time.monotonic()
+    plan = plan_models(options)
+    try:
+        clip = open_footage(footage)
+    except FootageError as exc:
+        raise PipelineError("open", str(exc)) from exc
+    camera = _camera(clip, options)
+    span = (options.start, options.stop, options.stride)
+    total = _frames_to_process(clip, options)
+    if total == 0:
+        raise OptionsError(f"no frames to process: the clip has {clip.info.frame_count}, start is {options.start}")
+    try:
+        captured = _capture(
+            clip, span, total=total, plan=plan, options=options, camera=camera, progress=progress, cancel=cancel
+        )
+    except (PipelineCancelled, PipelineError, OptionsError):
+        raise
+    except (CheckpointError, SmplModelError, OnnxModelError, FootageError) as exc:
+        raise PipelineError("open", str(exc)) from exc
+    except Exception as exc:  # the log keeps the traceback; callers get the stage and the cause
+        log.exception("capture of %s failed", footage)
+        raise PipelineError("estimate", f"{type(exc).__name__}: {exc}") from exc
+    fps = Fraction(clip.info.fps).limit_denominator(100000)
+    result = CaptureResult(
+        video=VideoInfo(
+            str(footage),
+            clip.info.width,
+            clip.info.height,
+            float(fps),
+            (fps.numerator, fps.denominator),
+            clip.info.frame_count,
+            options.start,
+        ),
+        camera=camera,
+        body_model=BodyModelInfo(kind=captured.body_kind),
+        pipeline=PipelineInfo(
+            pose_backend=plan.pose_backend,
+            estimator=plan.estimator,
+            versions=_versions(),
+            options={**options.as_dict(), "models": provenance(plan), "focal_px": camera.focal_px},
+        ),
+        ground=captured.ground,
+        people=captured.people,
+    )
+    cancel.check()
+    meter = StageMeter("write", 1, "files", progress)
+    result_path = write_result(output, result)
+    meter.advance()
+    meter.finish()
+    preview_path = None
+    if preview is not None:
+        meter = StageMeter("preview", captured.frames, "frames", progress)
+        try:
+            preview_path = write_preview(
+                clip, span, people=captured.people, out_path=Path(preview), meter=meter, cancel=cancel
+            )
+        except (av.FFmpegError, RuntimeError, OSError) as exc:
+            raise PipelineError("preview", str(exc)) from exc
+        meter.finish()
+    warnings = captured.warnings + clip.warnings
+    if not captured.people:
+        warnings.append("no person was tracked long enough (see --min-track-length, and the preview video)")
+    return CaptureSummary(result_path, preview_path, len(captured.people), captured.frames, plan.estimator,
+                          plan.pose_backend, warnings, time.monotonic() - started)  # fmt: skip
+
+
+@dataclass
+class _Captured:
+    people: list[PersonTrack]
+    ground: GroundPlane | None
+    frames: int
+    body_kind: str
+    warnings: list[str]
+
+
+def _capture(
+    clip: Footage,
+    span: tuple[int, int | None, int],
+    *,
+    total: int,
+    plan: ModelPlan,
+    options: CaptureOptions,
+    camera: PinholeCamera,
+    progress: ProgressCallback | None,
+    cancel: CancelToken,
+) -> _Captured:
+    """Stream poses (and 3DCrowdNet's crops) through the clip once, then build every person's motion."""
+    smpl = _load_smpl(plan) if plan.estimator == "lift" else None
+    predictor = None
+    if plan.estimator == "crowdnet":
+        predictor, smpl = open_crowdnet(plan, options)
+    backend = open_pose_backend(plan)
+    tracker = Tracker(TrackerSettings(min_length=options.min_track_length))
+    meter = StageMeter("poses", total, "frames", progress)
+    batcher = None
+    if predictor is not None:
+        batcher = CrowdNetBatcher(predictor, camera, StageMeter("estimate", total, "frames", progress))
+    try:
+        processed = pose_and_track(
+            clip, span, backend=backend, tracker=tracker, meter=meter, cancel=cancel, batcher=batcher
+        )
+    finally:
+        backend.close()
+    meter.finish()
+    tracks = _keep_people(tracker.finish(), options.max_people)
+    people_meter = StageMeter("estimate", len(tracks), "people", progress)
+    warnings: list[str] = []
+    people: list[PersonMotion]
+    if batcher is not None and smpl is not None:
+        people, warnings = crowdnet_people(tracks, batcher.estimates, smpl, people_meter, cancel)
+    else:
+        people = lift_people(tracks, smpl, camera, people_meter, cancel)
+    settings = MotionSettings(float(clip.info.fps) / options.stride, options.smoothing, options.foot_lock)
+    finished, ground = finish_people(people, camera, settings, StageMeter("motion", len(people), "people", progress),
+                                     cancel)  # fmt: skip
+    return _Captured(finished, ground, processed, "smpl" if smpl is not None else "standin", warnings)

@@ -1,0 +1,107 @@
+"""The streaming part: frames are decoded, posed, tracked (and, with 3DCrowdNet, reconstructed) as they come.
+
+Only per-frame parameters are kept (keypoints, landmarks, SMPL parameters of each person); images live
+just until their batch of person crops has run, so memory stays flat however long the clip is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from crowdmocap_addon.result.schema import PinholeCamera
+
+from ..footage.reader import Footage, Frame
+from ..meshes.crowdnet.predictor import CrowdNetPredictor, PersonRequest
+from ..poses2d.types import FramePoses, PoseBackend
+from ..tracking.tracker import Tracker
+from .progress import CancelToken, PipelineError, StageMeter
+
+
+@dataclass(frozen=True)
+class FrameEstimate:
+    """3DCrowdNet's answer for one detection, kept compact: 85 floats and a score."""
+
+    global_orient: np.ndarray  # (3,)
+    body_pose: np.ndarray  # (23, 3)
+    betas: np.ndarray  # (10,)
+    pelvis: np.ndarray  # (3,) camera-frame pelvis: independent of which betas the track settles on
+
+
+def find_estimate(
+    estimates: dict[int, list[tuple[np.ndarray, FrameEstimate]]], frame: int, keypoints: np.ndarray
+) -> FrameEstimate | None:
+    """The answer for the detection a track observed in ``frame`` (the one with the same keypoints)."""
+    best, best_distance = None, 1e-3  # pixels: the tracker keeps each detection's keypoints as given
+    for candidate, estimate in estimates.get(frame, ()):
+        distance = float(np.abs(candidate - keypoints[:, :2]).max())
+        if distance < best_distance:
+            best, best_distance = estimate, distance
+    return best
+
+
+class CrowdNetBatcher:
+    """Gathers person crops across frames and runs 3DCrowdNet once enough are waiting."""
+
+    def __init__(self, predictor: CrowdNetPredictor, camera: PinholeCamera, meter: StageMeter) -> None:
+        self.predictor, self.camera, self.meter = predictor, camera, meter
+        self.estimates: dict[int, list[tuple[np.ndarray, FrameEstimate]]] = {}  # frame -> (keypoints, answer)
+        self._images: list[np.ndarray] = []
+        self._requests: list[PersonRequest] = []
+        self._keys: list[tuple[int, np.ndarray]] = []
+        self._frames: list[int] = []
+
+    def add(self, frame: Frame, poses: FramePoses) -> None:
+        self._frames.append(frame.index)
+        if poses.people:
+            self._images.append(frame.image)
+            for person in poses.people:
+                self._requests.append(PersonRequest(len(self._images) - 1, person.keypoints))
+                self._keys.append((frame.index, person.keypoints))
+        if len(self._requests) * self.predictor.rois >= self.predictor.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._requests:
+            try:
+                answers = self.predictor.predict(self._images, self._requests, self.camera)
+            except Exception as exc:
+                raise PipelineError("estimate", f"3DCrowdNet failed: {exc}", self._frames[0]) from exc
+            for (frame, keypoints), answer in zip(self._keys, answers, strict=True):
+                if answer is not None:
+                    estimate = FrameEstimate(
+                        answer.global_orient, answer.body_pose, answer.betas, answer.joints[0].astype(np.float64)
+                    )
+                    self.estimates.setdefault(frame, []).append((np.asarray(keypoints[:, :2], np.float64), estimate))
+        if self._frames:
+            self.meter.advance(len(self._frames))
+        self._images, self._requests, self._keys, self._frames = [], [], [], []
+
+
+def pose_and_track(
+    footage: Footage,
+    span: tuple[int, int | None, int],
+    *,
+    backend: PoseBackend,
+    tracker: Tracker,
+    meter: StageMeter,
+    cancel: CancelToken,
+    batcher: CrowdNetBatcher | None = None,
+) -> int:
+    """Run the backend and the tracker over frames (start, stop, stride); returns how many were processed."""
+    count = 0
+    for frame in footage.frames(*span):
+        cancel.check()
+        try:
+            poses = backend(frame.image, frame.index, frame.time)
+        except Exception as exc:
+            raise PipelineError("poses", f"{backend.name} failed: {exc}", frame.index) from exc
+        tracker.update(poses)
+        if batcher is not None:
+            batcher.add(frame, poses)
+        count += 1
+        meter.advance()
+    if batcher is not None:
+        batcher.flush()
+    return count

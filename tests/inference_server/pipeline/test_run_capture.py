@@ -1,0 +1,137 @@
+"""The pipeline end to end on the street clip, with the 2D stage replaying real BlazePose output.
+
+BlazePose itself is exercised on this clip elsewhere (and by the CLI and server tests); replaying its
+recorded answers keeps these orchestration tests fast while every other stage runs for real.
+"""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+
+from crowdmocap_addon.body.skeleton import forward_kinematics
+from crowdmocap_addon.result.reader import read_result
+from inference_server.pipeline import (
+    CancelToken,
+    CaptureOptions,
+    OptionsError,
+    PipelineCancelled,
+    PipelineError,
+    run_capture,
+)
+from inference_server.pipeline import run as run_module
+from inference_server.poses2d.types import FramePoses
+from tests.helpers.street import STREET, street_poses
+
+pytestmark = pytest.mark.slow
+
+
+class ReplayBackend:
+    """A pose backend answering with BlazePose's recorded poses for the street clip; can fail on one frame."""
+
+    name = "blazepose-topdown"
+
+    def __init__(self, fail_at: int | None = None, cancel_at: tuple[int, CancelToken] | None = None) -> None:
+        self.fail_at, self.cancel_at, self.closed, self.calls = fail_at, cancel_at, False, 0
+
+    def __call__(self, image: np.ndarray, index: int = 0, time: float = 0.0) -> FramePoses:
+        assert image.shape == (576, 768, 3)
+        self.calls += 1
+        if index == self.fail_at:
+            raise RuntimeError("the pose model ran out of memory")
+        if self.cancel_at is not None and index == self.cancel_at[0]:
+            self.cancel_at[1].cancel()
+        return street_poses()[index]
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def replay(monkeypatch):
+    pytest.importorskip("mediapipe")
+    backends: list[ReplayBackend] = []
+
+    def open_backend(plan, fail_at=None):
+        backends.append(ReplayBackend(fail_at))
+        return backends[-1]
+
+    monkeypatch.setattr(run_module, "open_pose_backend", open_backend)
+    return backends
+
+
+def test_whole_clip_gives_grounded_people_a_preview_and_full_provenance(replay, tmp_path):
+    events = []
+    summary = run_capture(STREET, tmp_path / "r.npz", CaptureOptions(), preview=tmp_path / "p.mp4",
+                          progress=events.append)  # fmt: skip
+    result = read_result(summary.result_path)
+    assert summary.people == len(result.people) >= 4 and summary.frames == 100
+    assert replay[0].closed
+    assert (result.pipeline.estimator, result.pipeline.pose_backend, result.body_model.kind) == (
+        "lift", "blazepose", "standin")  # fmt: skip
+    assert result.video.fps_rational == (10, 1) and result.video.frame_count == 100
+    options = result.pipeline.options
+    assert options["min_track_length"] == 10 and options["models"] == {} and options["focal_px"] == 960.0
+    assert {"crowdmocap", "numpy", "mediapipe", "python"} <= set(result.pipeline.versions)
+    assert result.ground is not None
+    for person in result.people:
+        joints = forward_kinematics(person.rest_joints, person.global_orient, person.body_pose, person.transl).joints
+        heights = joints @ np.asarray(result.ground.normal) + result.ground.offset
+        assert np.isfinite(joints).all() and np.median(heights[:, 15]) > 0.3  # heads above the floor
+        assert ((person.foot_contact >= 0) & (person.foot_contact <= 1)).all()
+    # progress: every stage reports, counts only grow, and each stage ends complete
+    stages = [e.stage for e in events]
+    assert [s for i, s in enumerate(stages) if s not in stages[:i]] == ["poses", "estimate", "motion", "write",
+                                                                       "preview"]  # fmt: skip
+    for stage in set(stages):
+        done = [e.done for e in events if e.stage == stage]
+        assert done == sorted(done) and events[max(i for i, s in enumerate(stages) if s == stage)].done > 0
+    assert any(e.eta_s is not None for e in events if e.stage == "poses")
+    with av.open(str(summary.preview_path)) as video:
+        assert sum(1 for _ in video.decode(video=0)) == 100
+
+
+def test_frame_range_stride_and_max_people(replay, tmp_path):
+    options = CaptureOptions(start=10, stop=70, stride=2, max_people=2, min_track_length=5, smoothing=0.0)
+    summary = run_capture(STREET, tmp_path / "r.npz", options)
+    result = read_result(summary.result_path)
+    assert summary.frames == 30 and len(result.people) == 2
+    for person in result.people:
+        assert person.frames.min() >= 10 and person.frames.max() < 70 and (person.frames % 2 == 0).all()
+    assert result.video.first_frame == 10
+
+
+def test_cancel_stops_within_a_frame_and_writes_nothing(monkeypatch, tmp_path):
+    pytest.importorskip("mediapipe")
+    token = CancelToken()
+    backend = ReplayBackend(cancel_at=(5, token))
+    monkeypatch.setattr(run_module, "open_pose_backend", lambda plan: backend)
+    with pytest.raises(PipelineCancelled):
+        run_capture(STREET, tmp_path / "r.npz", CaptureOptions(), cancel=token)
+    assert backend.calls == 6  # frames 0..5: the cancel pressed during frame 5 stops before frame 6
+    assert list(tmp_path.iterdir()) == [] and backend.closed
+
+
+def test_a_failing_stage_names_stage_frame_and_cause(monkeypatch, tmp_path):
+    pytest.importorskip("mediapipe")
+    monkeypatch.setattr(run_module, "open_pose_backend", lambda plan: ReplayBackend(fail_at=7))
+    with pytest.raises(PipelineError) as failure:
+        run_capture(STREET, tmp_path / "r.npz", CaptureOptions())
+    assert (failure.value.stage, failure.value.frame) == ("poses", 7)
+    assert "ran out of memory" in str(failure.value) and not (tmp_path / "r.npz").exists()
+
+
+def test_unreadable_footage_and_bad_options_fail_before_any_work(tmp_path):
+    text = tmp_path / "clip.mp4"
+    text.write_text("this is not a video")
+    with pytest.raises(PipelineError) as failure:
+        run_capture(text, tmp_path / "r.npz")
+    assert failure.value.stage == "open" and "clip.mp4" in str(failure.value)
+    with pytest.raises(OptionsError, match="stride"):
+        CaptureOptions(stride=0)
+    with pytest.raises(OptionsError, match="3dcrowdnet"):
+        run_capture(STREET, tmp_path / "r.npz", CaptureOptions(estimator="crowdnet", models_dir=str(tmp_path)))
+    with pytest.raises(OptionsError, match="no frames"):
+        run_capture(STREET, tmp_path / "r.npz", CaptureOptions(start=500, models_dir=str(tmp_path)))
+    assert not (tmp_path / "r.npz").exists()
