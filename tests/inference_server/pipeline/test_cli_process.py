@@ -1,0 +1,51 @@
+"""`crowdmocap-server process` end to end on the shared street clip with the embedded defaults (real BlazePose)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import av
+import pytest
+
+from crowdmocap_addon.result.reader import read_result
+from tests.helpers.street import STREET
+
+
+def _process(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "inference_server", "process", *args], capture_output=True,
+                          text=True, timeout=600, check=False)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_process_the_street_clip_with_json_progress_and_a_preview(tmp_path):
+    pytest.importorskip("mediapipe")
+    result_path, preview = tmp_path / "street.npz", tmp_path / "street.mp4"
+    done = _process(str(STREET), "-o", str(result_path), "--preview", str(preview), "--stop", "40",
+                    "--models-dir", str(tmp_path / "no-models"), "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    progress, outcome = lines[:-1], lines[-1]
+    assert {e["event"] for e in progress} == {"progress"} and progress[0]["stage"] == "poses"
+    assert progress[0]["total"] == 40
+    assert outcome["event"] == "done" and outcome["people"] >= 3 and outcome["frames"] == 40
+    assert (outcome["estimator"], outcome["pose_backend"]) == ("lift", "blazepose")
+    result = read_result(result_path)
+    assert len(result.people) == outcome["people"]
+    assert all(person.frames.max() < 40 for person in result.people)
+    with av.open(str(preview)) as video:
+        frames = [f.to_ndarray(format="rgb24") for f in video.decode(video=0)]
+    assert len(frames) == 40 and frames[0].shape == (576, 768, 3)
+
+
+def test_process_reports_bad_input_and_bad_options_with_distinct_exit_codes(tmp_path):
+    missing = _process(str(tmp_path / "nowhere.mp4"), "-o", str(tmp_path / "r.npz"))
+    assert missing.returncode == 1 and "nowhere.mp4: no such file" in missing.stderr
+    conflict = _process(str(STREET), "-o", str(tmp_path / "r.npz"), "--estimator", "lift", "--pose-backend", "rtmo",
+                        "--json")  # fmt: skip
+    assert conflict.returncode == 2 and "BlazePose" in conflict.stderr
+    assert json.loads(conflict.stdout.splitlines()[-1])["kind"] == "options"
+    usage = _process(str(STREET), "-o", str(tmp_path / "r.npz"), "--fov", "60", "--focal-px", "900")
+    assert usage.returncode == 2 and "not allowed with" in usage.stderr
+    assert not (tmp_path / "r.npz").exists()
