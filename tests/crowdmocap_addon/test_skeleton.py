@@ -4,9 +4,18 @@ import numpy as np
 
 from crowdmocap_addon.body.rotations import axis_angle_to_matrix
 from crowdmocap_addon.body.skeleton import JOINT_NAMES, PARENTS, change_frame, forward_kinematics
-from tests.helpers.synthetic_smpl import REST_JOINTS
 
 J = {name: i for i, name in enumerate(JOINT_NAMES)}
+# A hand-made skeleton with round numbers (the stand-in's before it was baked from a mesh), so the expected
+# positions below can be worked out by hand.
+REST_JOINTS = np.array([
+    [0.000, 0.930, 0.000], [0.060, 0.840, 0.000], [-0.060, 0.840, 0.000], [0.000, 1.040, -0.010],
+    [0.100, 0.470, 0.005], [-0.100, 0.470, 0.005], [0.000, 1.170, 0.010], [0.090, 0.080, -0.030],
+    [-0.090, 0.080, -0.030], [0.000, 1.225, 0.015], [0.110, 0.020, 0.090], [-0.110, 0.020, 0.090],
+    [0.000, 1.440, -0.020], [0.075, 1.350, -0.010], [-0.075, 1.350, -0.010], [0.000, 1.530, 0.030],
+    [0.170, 1.380, -0.020], [-0.170, 1.380, -0.020], [0.430, 1.370, -0.040], [-0.430, 1.370, -0.040],
+    [0.680, 1.380, -0.040], [-0.680, 1.380, -0.040], [0.760, 1.375, -0.050], [-0.760, 1.375, -0.050],
+])  # fmt: skip
 
 
 def _pose(frames=1):
