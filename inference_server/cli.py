@@ -20,6 +20,7 @@ from .cli_process import add_process_command
 from .meshes.crowdnet.errors import CheckpointError
 from .models.catalogue import UnknownModelError
 from .models.fetch import ModelFetchError
+from .server.cli_serve import add_serve_command
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -181,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--smpl", type=Path, help="SMPL model file or folder (default: the checkpoint's own buffers)")
     check.add_argument("--vposer", type=Path, help="VPoser v1.0 folder or snapshot .pt (if the checkpoint lacks it)")
     check.set_defaults(run=_cmd_check)
+    add_serve_command(commands)
     return parser
 
 

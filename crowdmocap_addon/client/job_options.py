@@ -1,0 +1,47 @@
+"""The panel's capture settings as the server's JobOptions (pure: tested without Blender)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+FOCAL_MODES = ("AUTO", "PIXELS", "MILLIMETRES", "FOV")
+
+
+def job_options(
+    *,
+    pose_backend: str = "auto",
+    estimator: str = "auto",
+    frame_start: int = 0,
+    frame_end: int = 0,
+    stride: int = 1,
+    max_people: int = 0,
+    min_track_length: int = 10,
+    smoothing: float = 1.0,
+    focal_mode: str = "AUTO",
+    focal_px: float = 0.0,
+    focal_mm: float = 0.0,
+    sensor_width_mm: float = 36.0,
+    fov_deg: float = 0.0,
+    preview: bool = False,
+) -> dict[str, Any]:
+    """Panel values -> the JSON ``options`` of ``POST /v1/jobs``; 0 means "not set" for the end frame and max people.
+
+    Frames are the clip's own, 0-based; ``frame_end`` is the last frame to include.
+    """
+    if focal_mode not in FOCAL_MODES:
+        raise ValueError(f"focal mode must be one of {', '.join(FOCAL_MODES)}, got {focal_mode!r}")
+    options: dict[str, Any] = {
+        "pose_backend": pose_backend, "estimator": estimator, "start": int(frame_start), "stride": int(stride),
+        "min_track_length": int(min_track_length), "smoothing": float(smoothing), "preview": bool(preview),
+    }  # fmt: skip
+    if frame_end > 0:
+        options["stop"] = int(frame_end) + 1
+    if max_people > 0:
+        options["max_people"] = int(max_people)
+    if focal_mode == "PIXELS":
+        options["focal_px"] = float(focal_px)
+    elif focal_mode == "MILLIMETRES":
+        options["focal_mm"], options["sensor_width_mm"] = float(focal_mm), float(sensor_width_mm)
+    elif focal_mode == "FOV":
+        options["fov_deg"] = float(fov_deg)
+    return options

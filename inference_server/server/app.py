@@ -1,0 +1,70 @@
+"""``create_app``: the FastAPI application with its stores, worker and routes, from one settings record."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
+from fastapi import FastAPI
+
+from .. import __version__
+from .context import ComponentsProvider, ServerContext
+from .docs_assets import mount_docs
+from .errors import install_error_handlers
+from .routes import api_router
+from .security import load_or_create_token
+from .settings import ServerSettings
+from .store import JobStore
+from .uploads import UploadStore
+from .worker import JobWorker, Runner
+
+log = logging.getLogger(__name__)
+TITLE = "CrowdMocap inference server"
+
+
+def create_app(
+    settings: ServerSettings, runner: Runner | None = None, *, components: ComponentsProvider | None = None
+) -> FastAPI:
+    """Load the job store (re-queueing interrupted jobs); the worker runs while the app is served.
+
+    ``runner`` defaults to the pipeline's ``run_capture`` and ``components`` to ``available_components``
+    for the server's models folder; tests pass fakes.
+    """
+    if runner is None:
+        from ..pipeline.run import run_capture
+
+        runner = run_capture
+    if components is None:
+        from ..pipeline.components import available_components
+
+        components = partial(available_components, settings.models_dir)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # uploads and the token: owner only
+    token = load_or_create_token(settings.data_dir)[0] if settings.token_required else None
+    jobs = JobStore(settings.data_dir)
+    worker = JobWorker(jobs, runner, server_options=settings.capture_overrides())
+    ctx = ServerContext(settings, token, jobs, UploadStore(settings.data_dir, settings.max_upload_bytes), worker,
+                        components)  # fmt: skip
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker.start()
+        try:
+            yield
+        finally:
+            worker.stop()
+
+    app = FastAPI(
+        title=TITLE,
+        version=__version__,
+        description="Crowd footage in, per-person SMPL motion out. Error codes: docs/http-api.md.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    app.include_router(api_router())
+    mount_docs(app, TITLE)
+    return app

@@ -1,0 +1,16 @@
+"""Default address, port, upload limit and data folder; free of pydantic so the CLI can show them cheaply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..models.folder import default_models_dir
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+DEFAULT_MAX_UPLOAD_MB = 4096
+
+
+def default_data_dir() -> Path:
+    """Beside the models folder in the platform's per-user data folder (~/.local/share/crowdmocap/server)."""
+    return default_models_dir().parent / "server"

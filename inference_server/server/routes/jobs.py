@@ -1,0 +1,186 @@
+"""``/v1/jobs``: submit footage for capture, follow it, fetch the result and preview, cancel, delete."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, StreamingResponse
+
+from ...pipeline.options import CaptureOptions, OptionsError
+from ..context import Ctx, ServerContext
+from ..errors import ApiError
+from ..events import job_events
+from ..ids import is_valid_id, new_id
+from ..paths import resolve_allowed_path
+from ..results import json_result
+from ..schemas import Deleted, ErrorResponse, JobFromPath, JobList, JobStatus, JobSubmit
+from ..store import CANCELLED, DONE, PREVIEW_FILE, RESULT_FILE, JobNotFoundError, JobRecord
+from ..uploads import probe_video
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+NOT_FOUND = {404: {"model": ErrorResponse, "description": "no such job"}}
+NOT_FINISHED = {409: {"model": ErrorResponse, "description": "the job has not finished successfully"}}
+
+
+def _not_found(job_id: str) -> ApiError:
+    return ApiError(404, "job_not_found", f"no job {job_id!r}")
+
+
+def _status(ctx: ServerContext, job_id: str) -> JobStatus:
+    snap = ctx.jobs.snapshot(job_id) if is_valid_id(job_id) else None
+    if snap is None:
+        raise _not_found(job_id)
+    _, record, position = snap
+    return JobStatus.from_record(record, position)
+
+
+def _finished_record(ctx: ServerContext, job_id: str) -> JobRecord:
+    if not is_valid_id(job_id):
+        raise _not_found(job_id)
+    try:
+        record = ctx.jobs.get(job_id)
+    except JobNotFoundError:
+        raise _not_found(job_id) from None
+    if record.state != DONE:
+        raise ApiError(409, "job_not_finished", f"job {job_id} is {record.state}; its files exist once it is done")
+    return record
+
+
+def _download_name(record: JobRecord, suffix: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", record.source_name.rsplit("/", 1)[-1].rsplit(".", 1)[0]).strip("._")
+    return f"{stem or 'capture'}{suffix}"
+
+
+@router.post(
+    "",
+    response_model=JobStatus,
+    status_code=202,
+    summary="Queue a capture of an upload or of an allowed server path",
+    responses={
+        403: {"model": ErrorResponse, "description": "path submission not allowed, or outside the allowed folders"},
+        404: {"model": ErrorResponse, "description": "no such upload or path"},
+        415: {"model": ErrorResponse, "description": "the path is not a readable video"},
+    },
+)
+def submit_job(body: JobSubmit, ctx: Ctx) -> JobStatus:
+    try:
+        CaptureOptions.from_dict({**body.options.capture_values(), **ctx.settings.capture_overrides()})
+    except OptionsError as exc:
+        raise ApiError(422, "invalid_options", str(exc)) from exc
+    job_id = new_id()
+    folder = ctx.jobs.job_dir(job_id)
+    if isinstance(body, JobFromPath):
+        source = resolve_allowed_path(body.path, ctx.settings.allowed_paths)
+        probe_video(source, body.path)
+        folder.mkdir()
+        kind, name = "path", body.path
+    else:
+        folder.mkdir()
+        try:
+            source, name = ctx.uploads.take(body.upload_id, folder)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        kind = "upload"
+    record = ctx.jobs.create(job_id, source_kind=kind, source_name=name, input_path=source,
+                             options=body.options.model_dump())  # fmt: skip
+    return JobStatus.from_record(record, ctx.jobs.queue_position(job_id))
+
+
+@router.get("", response_model=JobList, summary="Every job, oldest first")
+def list_jobs(ctx: Ctx) -> JobList:
+    return JobList(jobs=[JobStatus.from_record(record, position) for record, position in ctx.jobs.list()])
+
+
+@router.get(
+    "/{job_id}", response_model=JobStatus, summary="A job's state, queue position and progress", responses=NOT_FOUND
+)
+def get_job(job_id: str, ctx: Ctx) -> JobStatus:
+    return _status(ctx, job_id)
+
+
+@router.get(
+    "/{job_id}/events",
+    response_class=StreamingResponse,
+    summary="Server-sent events: the job's status on every change, until it ends",
+    responses={**NOT_FOUND, 200: {"description": "`event: status` with a JobStatus as `data`",
+                                  "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+)  # fmt: skip
+async def follow_job(job_id: str, ctx: Ctx) -> StreamingResponse:
+    _status(ctx, job_id)  # 404 before the stream starts
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(job_events(ctx.jobs, job_id), media_type="text/event-stream", headers=headers)
+
+
+@router.get(
+    "/{job_id}/result",
+    response_class=FileResponse,
+    summary="The result file (.npz), or the same content as JSON",
+    responses={**NOT_FOUND, **NOT_FINISHED,
+               200: {"description": "the result", "content": {"application/octet-stream": {}, "application/json": {}}}},
+)  # fmt: skip
+def get_result(
+    job_id: str,
+    ctx: Ctx,
+    result_format: Annotated[
+        Literal["npz", "json"], Query(alias="format", description="npz (the result file) or json")
+    ] = "npz",
+) -> FileResponse:
+    record = _finished_record(ctx, job_id)
+    path = ctx.jobs.job_dir(job_id) / RESULT_FILE
+    if not path.is_file():
+        raise ApiError(410, "result_missing", f"job {job_id} finished but its result file is gone")
+    if result_format == "json":
+        return FileResponse(json_result(path), media_type="application/json",
+                            filename=_download_name(record, ".json"))  # fmt: skip
+    return FileResponse(path, media_type="application/octet-stream", filename=_download_name(record, ".npz"))
+
+
+@router.get(
+    "/{job_id}/preview",
+    response_class=FileResponse,
+    summary="The preview video (mp4), for jobs submitted with options.preview",
+    responses={**NOT_FOUND, **NOT_FINISHED, 200: {"description": "the video", "content": {"video/mp4": {}}}},
+)
+def get_preview(job_id: str, ctx: Ctx) -> FileResponse:
+    record = _finished_record(ctx, job_id)
+    path = ctx.jobs.job_dir(job_id) / PREVIEW_FILE
+    if not record.options.get("preview"):
+        raise ApiError(404, "no_preview", f"job {job_id} was not asked for a preview (options.preview)")
+    if not path.is_file():
+        raise ApiError(410, "preview_missing", f"job {job_id} finished but its preview video is missing")
+    return FileResponse(path, media_type="video/mp4", filename=_download_name(record, "_preview.mp4"))
+
+
+@router.post(
+    "/{job_id}/cancel",
+    response_model=JobStatus,
+    summary="Cancel a queued or running job",
+    responses={**NOT_FOUND, 409: {"model": ErrorResponse, "description": "the job already finished"}},
+)
+def cancel_job(job_id: str, ctx: Ctx) -> JobStatus:
+    if not is_valid_id(job_id):
+        raise _not_found(job_id)
+    try:
+        previous = ctx.worker.cancel(job_id)
+    except JobNotFoundError:
+        raise _not_found(job_id) from None
+    if previous not in ("queued", "running", CANCELLED):
+        raise ApiError(409, "job_finished", f"job {job_id} already ended ({previous}); nothing to cancel")
+    return _status(ctx, job_id)
+
+
+@router.delete("/{job_id}", response_model=Deleted, summary="Delete a job and its files (cancels it if running)",
+               responses=NOT_FOUND)  # fmt: skip
+def delete_job(job_id: str, ctx: Ctx) -> Deleted:
+    if not is_valid_id(job_id):
+        raise _not_found(job_id)
+    try:
+        ctx.worker.delete(job_id)
+    except JobNotFoundError:
+        raise _not_found(job_id) from None
+    return Deleted(id=job_id)

@@ -1,0 +1,66 @@
+"""The server's settings: one validated record built from the command line before anything starts."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .defaults import DEFAULT_HOST, DEFAULT_MAX_UPLOAD_MB, DEFAULT_PORT, default_data_dir
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach; any other bind needs a token."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+class ServerSettings(BaseModel):
+    """Where the server listens, keeps its data and may read footage; checked once at start-up."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str = DEFAULT_HOST
+    port: int = Field(DEFAULT_PORT, ge=1, le=65535)
+    data_dir: Path = Field(default_factory=default_data_dir)
+    allowed_paths: tuple[Path, ...] = ()  # folders whose files may be submitted by path (--allow-path)
+    max_upload_mb: int = Field(DEFAULT_MAX_UPLOAD_MB, ge=1)
+    require_token: bool = False  # also require the token on a loopback bind
+    models_dir: Path | None = None  # None: $CROWDMOCAP_MODELS, else the platform default
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+    @field_validator("data_dir", "models_dir")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return None if value is None else Path(value).expanduser().absolute()
+
+    @field_validator("allowed_paths")
+    @classmethod
+    def _real_folders(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
+        """Allowed roots as real paths (symlinks resolved), so containment checks compare like with like."""
+        roots = []
+        for path in value:
+            real = Path(os.path.realpath(Path(path).expanduser()))
+            if not real.is_dir():
+                raise ValueError(f"--allow-path {path}: not a folder")
+            roots.append(real)
+        return tuple(roots)
+
+    @property
+    def token_required(self) -> bool:
+        return self.require_token or not is_loopback(self.host)
+
+    def capture_overrides(self) -> dict[str, str | None]:
+        """CaptureOptions fields the server decides for every job: where models are and which device."""
+        return {"models_dir": None if self.models_dir is None else str(self.models_dir), "device": self.device}
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024

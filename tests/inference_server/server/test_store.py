@@ -1,0 +1,123 @@
+"""The job store: atomic state files, recovery after a crash or restart, queue order and positions."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from inference_server.server import atomic
+from inference_server.server.ids import is_valid_id, new_id
+from inference_server.server.store import JOB_FILE, JobNotFoundError, JobStore
+
+
+def _create(store: JobStore, name: str = "clip.avi") -> str:
+    job_id = new_id()
+    store.job_dir(job_id).mkdir()
+    store.create(job_id, source_kind="upload", source_name=name, input_path=Path("/x") / name, options={"stop": 5})
+    return job_id
+
+
+def _on_disk(store: JobStore, job_id: str) -> dict:
+    return json.loads((store.jobs_dir / job_id / JOB_FILE).read_text())
+
+
+def test_ids_are_unguessable_and_checked_before_use(tmp_path):
+    ids = {new_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(is_valid_id(value) for value in ids)
+    store = JobStore(tmp_path)
+    bad_ids = ("", "..", "../../etc/passwd", "a" * 21, "a" * 23, "abc/def" + "a" * 15, "a" * 21 + ".", "../" + "a" * 19)
+    for bad in bad_ids:
+        assert not is_valid_id(bad)
+        with pytest.raises(JobNotFoundError):
+            store.job_dir(bad)  # never joined onto a path
+
+
+def test_a_crash_between_temp_write_and_rename_leaves_the_old_state(tmp_path, monkeypatch):
+    store = JobStore(tmp_path)
+    job_id = _create(store)
+    store.update(job_id, state="running", started="2026-01-01T00:00:00+00:00")
+
+    def crash(src, dst):
+        raise OSError("simulated crash before the rename")
+
+    monkeypatch.setattr(atomic.os, "replace", crash)
+    with pytest.raises(OSError, match="simulated crash"):
+        store.update(job_id, state="done", summary={"people": 1})
+    monkeypatch.undo()
+    assert _on_disk(store, job_id)["state"] == "running"
+    assert store.get(job_id).state == "running"  # memory follows the file, not the failed write
+    assert not list((store.jobs_dir / job_id).glob(".*.tmp"))  # the failed write cleaned up after itself
+
+
+def test_a_temp_file_left_by_a_killed_process_is_ignored_and_removed(tmp_path):
+    store = JobStore(tmp_path)
+    job_id = _create(store)
+    store.update(job_id, state="done", finished="2026-01-01T00:00:00+00:00")
+    folder = store.jobs_dir / job_id
+    (folder / f".{JOB_FILE}.abc123.tmp").write_text('{"state": "fail')  # half written, never renamed
+    reloaded = JobStore(tmp_path)
+    assert reloaded.get(job_id).state == "done"
+    assert not list(folder.glob(".*.tmp"))
+
+
+def test_restart_requeues_interrupted_jobs_in_creation_order_with_notes(tmp_path):
+    store = JobStore(tmp_path)
+    first, second, finished, third = (_create(store, name) for name in ("a", "b", "c", "d"))
+    store.update(finished, state="done", finished="2026-01-01T00:00:00+00:00", summary={"people": 2})
+    running = store.claim_next()
+    assert running is not None and running.id == first
+    store.record_progress(first, "poses", {"stage": "poses", "done": 3, "total": 9, "unit": "frames", "eta_s": 1.0})
+
+    restarted = JobStore(tmp_path)  # the old process is gone; only the files remain
+    job = restarted.get(first)
+    assert job.state == "queued" and job.started is None and job.progress == {}
+    assert any("interrupted by a server restart" in note and "re-queued" in note for note in job.notes)
+    assert any("still queued" in note for note in restarted.get(second).notes)
+    done = restarted.get(finished)
+    assert done.state == "done" and done.summary == {"people": 2} and done.notes == []
+    order = [restarted.claim_next().id for _ in range(3)]
+    assert order == [first, second, third]
+    assert restarted.claim_next() is None
+    assert _on_disk(restarted, first)["notes"] == job.notes  # the note itself was saved
+
+
+def test_queue_positions_count_the_jobs_ahead(tmp_path):
+    store = JobStore(tmp_path)
+    jobs = [_create(store) for _ in range(3)]
+    assert [store.queue_position(job) for job in jobs] == [0, 1, 2]
+    store.claim_next()
+    assert [store.queue_position(job) for job in jobs] == [None, 1, 2]  # the running job counts as ahead
+    store.update(jobs[0], state="done")
+    assert [store.queue_position(job) for job in jobs] == [None, 0, 1]
+    store.update(jobs[1], state="cancelled")
+    assert [position for _, position in store.list()] == [None, None, 0]
+
+
+def test_unreadable_job_folders_are_skipped_not_fatal(tmp_path):
+    store = JobStore(tmp_path)
+    good = _create(store)
+    broken = store.jobs_dir / new_id()
+    broken.mkdir()
+    (broken / JOB_FILE).write_text("{not json")
+    (store.jobs_dir / new_id()).mkdir()  # a crash between mkdir and the first write
+    stray = store.jobs_dir / new_id()
+    stray.mkdir()
+    (stray / JOB_FILE).write_text(json.dumps({**_on_disk(store, good), "id": new_id()}))  # names another job
+    reloaded = JobStore(tmp_path)
+    assert [record.id for record, _ in reloaded.list()] == [good]
+
+
+def test_progress_is_kept_in_memory_and_saved_at_most_once_a_second(tmp_path):
+    store = JobStore(tmp_path)
+    job_id = _create(store)
+    store.claim_next()
+    mtime = os.stat(store.jobs_dir / job_id / JOB_FILE).st_mtime_ns
+    for done in range(1, 20):
+        store.record_progress(job_id, "poses", {"stage": "poses", "done": done, "total": 19, "unit": "frames",
+                                                "eta_s": None})  # fmt: skip
+    assert store.get(job_id).progress["poses"]["done"] == 19
+    assert os.stat(store.jobs_dir / job_id / JOB_FILE).st_mtime_ns == mtime  # claim_next saved just now
