@@ -54,8 +54,7 @@ extension: $(READY)
 	$(VENV)/bin/python scripts/build_extension.py --output-dir dist
 
 demo: $(READY)
-	@echo "make demo: the end-to-end crowd capture is not available yet (it lands with the end-to-end issue)."
-	@echo "Set-up is done: .venv holds the server, Blender 4.5 (bpy) and the tools."
+	$(VENV)/bin/python scripts/demo.py --out demo_out
 
 clean:
 	rm -rf $(VENV) $(VENV_B5) dist build *.egg-info .pytest_cache .ruff_cache

@@ -12,8 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .body.smpl_file import SmplModelError
+from .export.headless_bpy import add_export_command
 from .result.reader import read_result
 from .result.schema import ResultFormatError
+
+
+class SceneSaveError(OSError):
+    """Blender could not write the .blend file."""
 
 
 def _cmd_version(args: argparse.Namespace) -> int:
@@ -38,6 +44,32 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    import bpy
+
+    from .scene.build_bpy import import_result
+
+    def report(level: str, message: str) -> None:
+        print(f"crowdmocap-blender: {level.lower()}: {message}", file=sys.stderr)
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    capture = import_result(
+        bpy.context,
+        args.result,
+        smpl_model_path=args.smpl_model,
+        align_to_ground=args.ground_align,
+        report=report,
+    )
+    out = args.output.expanduser().resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        bpy.ops.wm.save_as_mainfile(filepath=str(out))
+    except RuntimeError as exc:
+        raise SceneSaveError(f"cannot write {out}: {exc}") from exc
+    print(f"{out}: {len(capture.armatures)} people, {capture.body_kind} bodies, camera {capture.camera.name}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crowdmocap-blender", description="Build CrowdMocap scenes in Blender, headless."
@@ -47,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="summarise a result file")
     info.add_argument("result", type=Path, help="a CrowdMocap result .npz")
     info.set_defaults(run=_cmd_info)
+    build = commands.add_parser("import", help="build a result into a new .blend scene")
+    build.add_argument("result", type=Path, help="a CrowdMocap result .npz")
+    build.add_argument("-o", "--output", type=Path, required=True, help="the .blend file to write")
+    build.add_argument("--smpl-model", type=Path, help="your SMPL model file or folder (default: stand-in bodies)")
+    build.add_argument(
+        "--no-ground-align", dest="ground_align", action="store_false", help="keep the camera at the origin"
+    )
+    build.set_defaults(run=_cmd_import)
+    add_export_command(commands)
     return parser
 
 
@@ -54,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except ResultFormatError as exc:
+    except (ResultFormatError, SmplModelError, OSError) as exc:
         print(f"crowdmocap-blender: error: {exc}", file=sys.stderr)
         return 1
 

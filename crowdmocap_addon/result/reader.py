@@ -38,9 +38,9 @@ from .schema import (
 
 _PERSON_KEY = re.compile(rf"^{re.escape(PERSON_PREFIX)}(\d+)/([a-z0-9_]+)$")
 # What NumPy and zipfile raise on damaged archives; anything else is a bug and must not be hidden.
-# tokenize.TokenError: numpy parses the .npy header as Python literals; a damaged header can fail there
+# numpy parses the .npy header as Python literals: a damaged header fails in the tokenizer or the parser
 _ARCHIVE_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError,
-                   NotImplementedError, OverflowError, MemoryError, tokenize.TokenError)  # fmt: skip
+                   NotImplementedError, OverflowError, MemoryError, tokenize.TokenError, SyntaxError)  # fmt: skip
 
 
 class _Meta:

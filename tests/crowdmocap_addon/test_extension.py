@@ -1,4 +1,4 @@
-"""The Blender extension builds, validates with Blender's own tool, installs and (un)registers cleanly."""
+"""The Blender extension builds, validates with Blender's own tool, installs, (un)registers cleanly and imports."""
 
 import json
 import os
@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 
+from inference_server.result.writer import write_result
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.blender
@@ -21,16 +22,31 @@ import addon_utils
 bpy.ops.extensions.package_install_files(filepath=sys.argv[1], repo="user_default", enable_on_install=True)
 module = "bl_ext.user_default.crowdmocap"
 addons = bpy.context.preferences.addons
+
+
+def menu_entries():
+    funcs = getattr(bpy.types.TOPBAR_MT_file_import.draw, "_draw_funcs", [])
+    return sum(1 for f in funcs if f.__module__.startswith(module))
+
+
+def registered():
+    return {"operator": hasattr(bpy.types, "IMPORT_SCENE_OT_crowdmocap_result"), "menu_entries": menu_entries()}
+
+
 report = {"enabled_after_install": module in addons, "server_url": addons[module].preferences.server_url}
+report["registered_after_install"] = registered()
 prefs_class = type(addons[module].preferences)
 report["cycles"] = []
 for _ in range(2):
     addon_utils.disable(module, default_set=True)
-    off = {"enabled": module in addons, "class_registered": prefs_class.is_registered}
+    off = {"enabled": module in addons, "class_registered": prefs_class.is_registered, **registered()}
     addon_utils.enable(module, default_set=True)
     prefs_class = type(addons[module].preferences)
-    on = {"enabled": module in addons, "server_url": addons[module].preferences.server_url}
+    on = {"enabled": module in addons, "server_url": addons[module].preferences.server_url, **registered()}
     report["cycles"].append({"off": off, "on": on})
+bpy.ops.wm.read_homefile(use_empty=True)
+report["import"] = bpy.ops.import_scene.crowdmocap_result(filepath=sys.argv[2]) == {"FINISHED"}
+report["people"] = sorted(o.name for o in bpy.data.objects if o.type == "ARMATURE")
 print("REPORT" + json.dumps(report))
 """
 
@@ -54,11 +70,12 @@ def test_zip_has_manifest_and_package_at_its_root(tmp_path):
     assert not any("__pycache__" in name for name in names)
 
 
-def test_installs_enables_and_toggles_cleanly(tmp_path):
+def test_installs_enables_toggles_cleanly_and_imports(tmp_path, capture):
     package = _build(tmp_path)
+    result = write_result(tmp_path / "take.npz", capture)
     env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp_path / "blender_user"))
     done = subprocess.run(
-        [sys.executable, "-c", _INSTALL_SCRIPT, str(package)],
+        [sys.executable, "-c", _INSTALL_SCRIPT, str(package), str(result)],
         capture_output=True,
         text=True,
         env=env,
@@ -69,6 +86,11 @@ def test_installs_enables_and_toggles_cleanly(tmp_path):
     report = json.loads(done.stdout.split("REPORT", 1)[1].splitlines()[0])
     assert report["enabled_after_install"]
     assert report["server_url"] == "http://127.0.0.1:8765"
+    assert report["registered_after_install"] == {"operator": True, "menu_entries": 1}
     for cycle in report["cycles"]:
-        assert cycle["off"] == {"enabled": False, "class_registered": False}
-        assert cycle["on"] == {"enabled": True, "server_url": "http://127.0.0.1:8765"}
+        assert cycle["off"] == {"enabled": False, "class_registered": False, "operator": False, "menu_entries": 0}
+        assert cycle["on"] == {"enabled": True, "server_url": "http://127.0.0.1:8765", "operator": True,
+                               "menu_entries": 1}  # fmt: skip
+    # The import runs from the installed package (relative imports, the stand-in asset inside the zip).
+    assert report["import"]
+    assert report["people"] == ["Person_001", "Person_004", "Person_007"]

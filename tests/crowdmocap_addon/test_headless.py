@@ -1,5 +1,6 @@
 """``crowdmocap-blender`` runs the add-on's code headless through bpy."""
 
+import json
 import subprocess
 import sys
 
@@ -44,3 +45,75 @@ def test_info_on_a_bad_file_exits_1_with_the_reason(tmp_path):
     assert done.returncode == 1
     assert "bad.npz" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# Re-opens a written .blend in a fresh Blender and reports what it holds.
+_REOPEN_SCRIPT = r"""
+import json, sys
+import bpy
+bpy.ops.wm.open_mainfile(filepath=sys.argv[1])
+scene = bpy.context.scene
+people = sorted(o.name for o in bpy.data.objects if o.type == "ARMATURE")
+arm = bpy.data.objects[people[0]]
+report = {
+    "people": people,
+    "bodies": sorted(o.name for o in bpy.data.objects if o.type == "MESH"),
+    "bones": len(arm.data.bones),
+    "keyed": arm.animation_data.action_slot is not None and arm.animation_data.action is not None,
+    "camera": scene.camera.name if scene.camera else None,
+    "camera_z": scene.camera.matrix_world.translation.z,
+    "fps": [scene.render.fps, scene.render.fps_base],
+    "collections": [c.name for c in scene.collection.children],
+}
+print("REPORT" + json.dumps(report))
+"""
+
+
+def _reopen(blend):
+    done = subprocess.run(
+        [sys.executable, "-c", _REOPEN_SCRIPT, str(blend)], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout.split("REPORT", 1)[1].splitlines()[0])
+
+
+@pytest.mark.blender
+def test_import_writes_a_blend_that_reopens_with_the_people(tmp_path, capture):
+    path = write_result(tmp_path / "take.npz", capture)
+    blend = tmp_path / "out" / "take.blend"
+    done = _cli("import", path, "-o", blend)
+    assert done.returncode == 0, done.stderr
+    assert "3 people" in done.stdout
+    report = _reopen(blend)
+    assert report["people"] == ["Person_001", "Person_004", "Person_007"]
+    assert report["bodies"] == ["Person_001_body", "Person_004_body", "Person_007_body"]
+    assert report["bones"] == 24
+    assert report["keyed"]
+    assert report["camera"] == "CrowdMocap_take_camera"
+    assert report["camera_z"] == pytest.approx(capture.ground.offset, abs=1e-5)  # ground-aligned by default
+    assert report["fps"] == [30000, 1001.0]
+    assert report["collections"] == ["CrowdMocap_take"]  # an empty scene: nothing from Blender's startup file
+
+
+@pytest.mark.blender
+def test_import_with_an_smpl_model_and_without_ground_alignment(tmp_path, capture, smpl_npz):
+    path = write_result(tmp_path / "take.npz", capture)
+    blend = tmp_path / "take.blend"
+    done = _cli("import", path, "-o", blend, "--smpl-model", smpl_npz, "--no-ground-align")
+    assert done.returncode == 0, done.stderr
+    assert "smpl bodies" in done.stdout
+    assert _reopen(blend)["camera_z"] == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.blender
+@pytest.mark.parametrize("problem", ["bad result", "bad smpl"])
+def test_import_of_bad_input_exits_1_with_the_reason_and_writes_nothing(tmp_path, capture, problem):
+    good = write_result(tmp_path / "take.npz", capture)
+    bad = tmp_path / "bad.npz"
+    bad.write_text("nope")
+    args = [bad] if problem == "bad result" else [good, "--smpl-model", bad]
+    done = _cli("import", *args, "-o", tmp_path / "out.blend")
+    assert done.returncode == 1
+    assert "bad.npz" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out.blend").exists()

@@ -1,0 +1,1 @@
+"""Export captured (or retargeted) people for game engines and mocap tools: FBX, glTF binary, BVH."""

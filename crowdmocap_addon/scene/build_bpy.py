@@ -1,0 +1,146 @@
+"""Build a CrowdMocap result as a Blender scene: the one worker the operator and the headless CLI call.
+
+One collection per capture holds an armature per person (``Person_007``), its body mesh, one action per
+person, and the camera. The import is all-or-nothing: a failure removes everything it made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bpy
+
+from ..body.smpl_file import load_smpl_model
+from ..body.standin import load_standin_body
+from ..result.reader import read_result
+from ..result.schema import CaptureResult
+from . import keyframes
+from .animation_bpy import animate
+from .armature_bpy import build_bones, create_armature_objects
+from .axes import armature_frame, camera_matrix_world, world_transform
+from .body_mesh import BodySource, SmplBodies, StandinBodies
+from .camera_bpy import apply_render_settings, attach_footage, create_camera
+from .camera_math import blender_camera_params, deepest_pelvis
+from .footage import find_footage
+from .mesh_bpy import BodyBuilder
+from .names import camera_name, collection_name, person_name
+from .timeline import scene_fps, scene_frame_range
+from .transaction_bpy import CreatedData, leave_edit_modes, transaction
+
+Report = Callable[[str, str], None]  # (level "INFO" | "WARNING", message)
+SKELETON_MISMATCH_M = 0.005
+_PROPERTY_DESCRIPTIONS = {
+    keyframes.CONFIDENCE_PROPERTY: "CrowdMocap confidence of this frame; 0 marks a frame filled in, not observed",
+    keyframes.CONTACT_LEFT_PROPERTY: "CrowdMocap probability that the left foot touches the ground",
+    keyframes.CONTACT_RIGHT_PROPERTY: "CrowdMocap probability that the right foot touches the ground",
+}
+
+
+@dataclass
+class ImportedCapture:
+    """What one import made."""
+
+    collection: bpy.types.Collection
+    camera: bpy.types.Object
+    armatures: list[bpy.types.Object] = field(default_factory=list)
+    bodies: list[bpy.types.Object] = field(default_factory=list)
+    actions: list[bpy.types.Action] = field(default_factory=list)
+    footage: bpy.types.MovieClip | None = None
+    body_kind: str = "standin"
+
+
+def _ignore(level: str, message: str) -> None:
+    del level, message
+
+
+def load_bodies(smpl_model_path: str | Path | None, gender: str) -> BodySource:
+    """The user's SMPL model when a path is given (SmplModelError if it is bad), else the stand-in body."""
+    if smpl_model_path:
+        return SmplBodies(load_smpl_model(smpl_model_path, gender))
+    return StandinBodies(load_standin_body())
+
+
+def _warn_mismatch(bodies: BodySource, result: CaptureResult, report: Report) -> None:
+    if not isinstance(bodies, SmplBodies):
+        return
+    worst = max((bodies.joint_mismatch(track) for track in result.people), default=0.0)
+    if worst > SKELETON_MISMATCH_M:
+        report(
+            "WARNING",
+            f"the SMPL model's joints differ from the result's rest skeletons by up to {worst * 100:.1f} cm "
+            f"(result body model: {result.body_model.kind}, {result.body_model.gender}); "
+            "the meshes were bound to the result's skeletons",
+        )
+
+
+def _populate(
+    context: bpy.types.Context,
+    result: CaptureResult,
+    result_path: Path,
+    *,
+    bodies: BodySource,
+    align_to_ground: bool,
+    created: CreatedData,
+    report: Report,
+) -> ImportedCapture:
+    scene = context.scene
+    collection = created.add(bpy.data.collections.new(collection_name(result_path)))
+    scene.collection.children.link(collection)
+    transform = world_transform(result.ground, align_to_ground)
+    if align_to_ground and result.ground is None:
+        report("INFO", "the result has no ground plane: the camera stays at the origin")
+    params = blender_camera_params(result.camera, result.video, deepest_pelvis(result))
+    camera = create_camera(camera_name(result_path), params, camera_matrix_world(transform), collection, created)
+    capture = ImportedCapture(collection=collection, camera=camera, body_kind=bodies.kind)
+    capture.armatures = create_armature_objects(result.people, collection, created)
+    build_bones(context, capture.armatures, result.people)
+    to_armature = armature_frame(transform)
+    body_builder = BodyBuilder(bodies, created)
+    for track, armature in zip(result.people, capture.armatures, strict=True):
+        body = body_builder.build(track, armature)
+        capture.bodies.append(body)
+        for name, description in _PROPERTY_DESCRIPTIONS.items():
+            armature[name] = 0.0
+            armature.id_properties_ui(name).update(min=0.0, max=1.0, description=description)
+        visibility = keyframes.visibility_channels(track)
+        armature_channels = keyframes.motion_channels(track, to_armature) + keyframes.property_channels(track)
+        targets = [(armature, armature_channels + visibility), (body, visibility)]
+        capture.actions.append(animate(f"{person_name(track.id)}_action", targets, created))
+    footage = find_footage(result.video.path, result_path)
+    if footage is None:
+        report("INFO", f"footage {result.video.path!r} not found: the camera has no background")
+    else:
+        capture.footage = attach_footage(camera, footage, created)
+        if capture.footage is None:
+            report("WARNING", f"Blender cannot read the footage {footage}: the camera has no background")
+    apply_render_settings(scene, params, scene_fps(result.video.fps_rational), scene_frame_range(result))
+    scene.camera = camera
+    return capture
+
+
+def import_result(
+    context: bpy.types.Context,
+    result_path: str | Path,
+    *,
+    smpl_model_path: str | Path | None = None,
+    align_to_ground: bool = True,
+    report: Report = _ignore,
+) -> ImportedCapture:
+    """Read, check and build a result file into ``context.scene``.
+
+    Raises ResultFormatError (bad result) or SmplModelError (bad SMPL file) before touching the scene;
+    any later failure removes everything the import made and restores the scene settings.
+    """
+    path = Path(result_path)
+    result = read_result(path)
+    bodies = load_bodies(smpl_model_path, result.body_model.gender)
+    _warn_mismatch(bodies, result, report)
+    leave_edit_modes(context)
+    with transaction(context) as created:
+        capture = _populate(
+            context, result, path, bodies=bodies, align_to_ground=align_to_ground, created=created, report=report
+        )
+    context.scene.frame_current = context.scene.frame_start  # no frame_set: the viewport evaluates when it draws
+    return capture

@@ -1,0 +1,129 @@
+"""Every animation curve of one person as plain arrays, ready for ``keyframe_points.foreach_set``.
+
+Bone convention (docs/blender-scene.md): each bone's rest matrix has identity rotation in armature space,
+and armature space is SMPL's rest frame. A pose bone's quaternion is therefore the SMPL local rotation of
+its joint, and the pelvis location is ``transl`` re-expressed in armature space (change_frame's transl').
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..body.skeleton import JOINT_NAMES, change_frame
+from ..result.schema import PersonTrack
+from .axes import WorldTransform
+from .timeline import FRAME_OFFSET, scene_frames
+
+CONFIDENCE_PROPERTY = "crowdmocap_confidence"
+CONTACT_LEFT_PROPERTY = "crowdmocap_contact_left"
+CONTACT_RIGHT_PROPERTY = "crowdmocap_contact_right"
+CUSTOM_PROPERTIES = (CONFIDENCE_PROPERTY, CONTACT_LEFT_PROPERTY, CONTACT_RIGHT_PROPERTY)
+VISIBILITY_PATHS = ("hide_viewport", "hide_render")
+ROOT_BONE = JOINT_NAMES[0]
+_SMALL_ANGLE = 1e-12
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One F-curve: where it points, its keys and how they interpolate."""
+
+    data_path: str
+    index: int
+    group: str  # Dope Sheet group, the bone name or "" for none
+    frames: np.ndarray  # (K,) scene frames, increasing
+    values: np.ndarray  # (K,)
+    interpolation: str  # "LINEAR" or "CONSTANT"
+
+    def keyframe_co(self) -> np.ndarray:
+        """(2K,) float32 interleaved frame, value pairs: the layout of ``keyframe_points`` ``co``."""
+        return interleave(self.frames, self.values)
+
+
+def interleave(frames: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(K,) and (K,) -> (2K,) float32 ``[f0, v0, f1, v1, ...]``."""
+    frames = np.asarray(frames, dtype=np.float32)
+    values = np.asarray(values, dtype=np.float32)
+    if frames.shape != values.shape or frames.ndim != 1:
+        raise ValueError(f"frames {frames.shape} and values {values.shape} must be equal 1-D shapes")
+    return np.stack([frames, values], axis=1).reshape(-1)
+
+
+def axis_angle_to_quaternion(axis_angle: np.ndarray) -> np.ndarray:
+    """(..., 3) axis-angle -> (..., 4) unit quaternions (w, x, y, z), Blender's component order."""
+    aa = np.asarray(axis_angle, dtype=np.float64)
+    angle = np.linalg.norm(aa, axis=-1, keepdims=True)
+    # sin(a/2)/a -> 1/2 as a -> 0; the series keeps tiny rotations exact.
+    scale = np.where(angle > _SMALL_ANGLE, np.sin(angle / 2) / np.where(angle > _SMALL_ANGLE, angle, 1.0), 0.5)
+    return np.concatenate([np.cos(angle / 2), aa * scale], axis=-1)
+
+
+def sign_continuous(quaternions: np.ndarray) -> np.ndarray:
+    """(T, ..., 4) -> the same rotations with each frame's sign chosen so neighbours have a positive dot.
+
+    q and -q are one rotation, but interpolating between keys of opposite sign swings the long way round.
+    """
+    quat = np.asarray(quaternions, dtype=np.float64)
+    if quat.shape[0] < 2:
+        return quat.copy()
+    dots = np.sum(quat[1:] * quat[:-1], axis=-1)  # (T-1, ...)
+    flips = np.where(dots < 0, -1.0, 1.0)
+    signs = np.concatenate([np.ones((1, *flips.shape[1:])), np.cumprod(flips, axis=0)], axis=0)
+    return quat * signs[..., None]
+
+
+def bone_quaternions(track: PersonTrack, armature: WorldTransform) -> np.ndarray:
+    """(T, 24, 4) sign-continuous pose-bone quaternions; the root's includes the camera -> armature turn."""
+    root_orient, _ = change_frame(
+        track.rest_joints, track.global_orient, track.transl, armature.rotation, armature.offset
+    )
+    pose = np.concatenate([root_orient[:, None, :], np.asarray(track.body_pose, dtype=np.float64)], axis=1)
+    return sign_continuous(axis_angle_to_quaternion(pose))
+
+
+def pelvis_locations(track: PersonTrack, armature: WorldTransform) -> np.ndarray:
+    """(T, 3) pelvis pose-bone locations: the posed pelvis minus its rest head, in armature space."""
+    _, transl = change_frame(track.rest_joints, track.global_orient, track.transl, armature.rotation, armature.offset)
+    return transl
+
+
+def bone_data_path(bone: str, prop: str) -> str:
+    return f'pose.bones["{bone}"].{prop}'
+
+
+def motion_channels(track: PersonTrack, armature: WorldTransform) -> list[Channel]:
+    """Quaternion curves of all 24 bones and the pelvis location, one key per result frame."""
+    frames = scene_frames(track.frames)
+    quats = bone_quaternions(track, armature)
+    channels = [
+        Channel(bone_data_path(name, "rotation_quaternion"), axis, name, frames, quats[:, joint, axis], "LINEAR")
+        for joint, name in enumerate(JOINT_NAMES)
+        for axis in range(4)
+    ]
+    location = pelvis_locations(track, armature)
+    channels += [
+        Channel(bone_data_path(ROOT_BONE, "location"), axis, ROOT_BONE, frames, location[:, axis], "LINEAR")
+        for axis in range(3)
+    ]
+    return channels
+
+
+def property_channels(track: PersonTrack) -> list[Channel]:
+    """Per-frame confidence and left/right foot contact as custom-property curves on the armature object."""
+    frames = scene_frames(track.frames)
+    contact = np.asarray(track.foot_contact, dtype=np.float64)
+    values = (np.asarray(track.confidence, dtype=np.float64), contact[:, 0], contact[:, 1])
+    return [
+        Channel(f'["{name}"]', 0, "CrowdMocap", frames, value, "LINEAR")
+        for name, value in zip(CUSTOM_PROPERTIES, values, strict=True)
+    ]
+
+
+def visibility_channels(track: PersonTrack) -> list[Channel]:
+    """Hidden before the track's first frame and after its last one, shown in between (constant keys)."""
+    first = int(track.frames[0]) + FRAME_OFFSET
+    last = int(track.frames[-1]) + FRAME_OFFSET
+    frames = np.array([first - 1, first, last + 1], dtype=np.float64)
+    hidden = np.array([1.0, 0.0, 1.0])
+    return [Channel(path, 0, "Visibility", frames, hidden, "CONSTANT") for path in VISIBILITY_PATHS]
