@@ -5,6 +5,7 @@ from __future__ import annotations
 import bpy
 
 from ..client.http import ServerError
+from ..preferences import DEFAULT_OPTIONS
 from . import flow_bpy
 
 TIMER_S = 0.25
@@ -80,4 +81,27 @@ class CROWDMOCAP_OT_cancel_capture(bpy.types.Operator):  # noqa: N801
         return {"FINISHED"}
 
 
-CLASSES = (CROWDMOCAP_OT_check_server, CROWDMOCAP_OT_capture, CROWDMOCAP_OT_cancel_capture)
+class CROWDMOCAP_OT_use_default_options(bpy.types.Operator):  # noqa: N801
+    """Set this scene's capture options to your defaults from the add-on preferences"""
+
+    bl_idname = "crowdmocap.use_default_options"
+    bl_label = "Use My Defaults"
+    bl_options = {"REGISTER", "UNDO"}  # noqa: RUF012 (Blender reads a plain set)
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        prefs = flow_bpy.preferences(context)
+        if prefs is None:
+            self.report({"WARNING"}, "The CrowdMocap preferences are not available")
+            return {"CANCELLED"}
+        settings = context.scene.crowdmocap
+        for name in DEFAULT_OPTIONS:
+            setattr(settings, name, getattr(prefs, f"default_{name}"))
+        return {"FINISHED"}
+
+
+CLASSES = (
+    CROWDMOCAP_OT_use_default_options,
+    CROWDMOCAP_OT_check_server,
+    CROWDMOCAP_OT_capture,
+    CROWDMOCAP_OT_cancel_capture,
+)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import bpy
 
-from .operators_bpy import CROWDMOCAP_OT_cancel_capture, CROWDMOCAP_OT_capture, CROWDMOCAP_OT_check_server
+from .operators_bpy import (
+    CROWDMOCAP_OT_cancel_capture,
+    CROWDMOCAP_OT_capture,
+    CROWDMOCAP_OT_check_server,
+    CROWDMOCAP_OT_use_default_options,
+)
 
 
 class VIEW3D_PT_crowdmocap(bpy.types.Panel):  # noqa: N801 (Blender's naming)
@@ -26,6 +31,9 @@ class VIEW3D_PT_crowdmocap(bpy.types.Panel):  # noqa: N801 (Blender's naming)
         row.prop(settings, "frame_end")
         row.prop(settings, "stride")
 
+        row = layout.row()
+        row.label(text="Options")
+        row.operator(CROWDMOCAP_OT_use_default_options.bl_idname, text="", icon="LOOP_BACK")
         column = layout.column(align=True)
         column.prop(settings, "pose_backend")
         column.prop(settings, "estimator")

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import bpy
 
-_BACKENDS = [
-    ("auto", "Auto", "BlazePose for the weights-free estimator, RTMO when the server has it for 3DCrowdNet"),
-    ("blazepose", "BlazePose", "Embedded default: HOG people proposals + MediaPipe BlazePose (3D landmarks)"),
-    ("rtmo", "RTMO", "One-stage crowd pose model (needs its ONNX file on the server)"),
-    ("rtmpose", "RTMPose", "Top-down: YOLOX people + RTMPose (needs both ONNX files on the server)"),
-]
-_ESTIMATORS = [
-    ("auto", "Auto", "3DCrowdNet when the server has its checkpoint, else the weights-free lift"),
-    ("lift", "Lift (no weights)", "Analytic SMPL fit to BlazePose's 3D landmarks: runs on a fresh install"),
-    ("crowdnet", "3DCrowdNet", "The 3DCrowdNet network (its checkpoint must be on the server)"),
-]
+from ..preferences import ESTIMATOR_ITEMS, POSE_BACKEND_ITEMS
+
 _FOCAL_MODES = [
     ("AUTO", "Automatic", "Focal length = image diagonal in pixels (about 53 degrees wide)"),
     ("PIXELS", "Pixels", "Focal length in pixels"),
@@ -32,8 +23,8 @@ class CrowdMocapCaptureSettings(bpy.types.PropertyGroup):
                                      description="Last frame to capture; 0 = to the end of the clip")  # fmt: skip
     stride: bpy.props.IntProperty(name="Every", min=1, default=1,  # type: ignore[valid-type]
                                   description="Capture every n-th frame")  # fmt: skip
-    pose_backend: bpy.props.EnumProperty(name="2D poses", items=_BACKENDS, default="auto")  # type: ignore[valid-type]
-    estimator: bpy.props.EnumProperty(name="3D bodies", items=_ESTIMATORS, default="auto")  # type: ignore[valid-type]
+    pose_backend: bpy.props.EnumProperty(name="2D poses", items=POSE_BACKEND_ITEMS, default="auto")  # type: ignore[valid-type]
+    estimator: bpy.props.EnumProperty(name="3D bodies", items=ESTIMATOR_ITEMS, default="auto")  # type: ignore[valid-type]
     max_people: bpy.props.IntProperty(name="Max people", min=0, default=0,  # type: ignore[valid-type]
                                       description="Keep the N people seen longest; 0 = everyone")  # fmt: skip
     min_track_length: bpy.props.IntProperty(name="Min track", min=1, default=10,  # type: ignore[valid-type]

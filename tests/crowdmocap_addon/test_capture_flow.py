@@ -162,3 +162,12 @@ def test_enable_disable_twice_leaves_no_panel_operators_or_properties(bpy_empty)
         assert not hasattr(bpy_empty.types, "CROWDMOCAP_OT_capture")
         assert not hasattr(bpy_empty.types.Scene, "crowdmocap")
         assert not hasattr(bpy_empty.types.WindowManager, "crowdmocap_status")
+
+
+def test_default_options_from_the_preferences_apply_to_a_scene(addon, bpy_empty):
+    addon.default_estimator, addon.default_min_track_length, addon.default_smoothing = "lift", 4, 2.5
+    addon.default_ground_align = False
+    assert bpy_empty.ops.crowdmocap.use_default_options() == {"FINISHED"}
+    settings = bpy_empty.context.scene.crowdmocap
+    assert (settings.estimator, settings.min_track_length, settings.ground_align) == ("lift", 4, False)
+    assert settings.smoothing == pytest.approx(2.5)
