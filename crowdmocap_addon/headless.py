@@ -16,6 +16,7 @@ from .body.smpl_file import SmplModelError
 from .export.headless_bpy import add_export_command
 from .result.reader import read_result
 from .result.schema import ResultFormatError
+from .retarget.headless_bpy import add_retarget_command
 
 
 class SceneSaveError(OSError):
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.set_defaults(run=_cmd_import)
     add_export_command(commands)
+    add_retarget_command(commands)
     return parser
 
 

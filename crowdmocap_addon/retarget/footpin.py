@@ -1,0 +1,109 @@
+"""Planted feet: where a foot touches the ground it is held where the contact began, by two-bone leg IK.
+
+A capture's feet slide a little during contacts (depth jitter, smoothing), and a target with other
+proportions slides more. Each contact (probability > threshold, consecutive frames) pins the ankle to its
+position at the contact's first frame; the pin fades in over ``blend`` frames before and out over
+``blend`` frames after, with a smoothstep, so the leg never snaps. The thigh and calf are then swung
+(minimal rotations, twist kept) so the ankle reaches the pinned point; the foot keeps its orientation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .transforms import smoothstep, swing_between
+
+_REACH_MARGIN = 1e-4  # keep the knee off full extension and full fold, where its bend direction is undefined
+
+
+@dataclass(frozen=True)
+class PinSchedule:
+    """Per frame: where the ankle should be and how strongly (0 = free, 1 = pinned)."""
+
+    targets: np.ndarray  # (T, 3) pinned positions
+    weights: np.ndarray  # (T,) in [0, 1]
+
+
+def contact_segments(contact: np.ndarray, threshold: float = 0.5) -> list[tuple[int, int]]:
+    """(T,) contact probabilities -> [(first, last)] inclusive frame indices of each run above ``threshold``."""
+    touching = np.asarray(contact, dtype=np.float64) > threshold
+    edges = np.diff(np.concatenate([[0], touching.astype(np.int8), [0]]))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1) - 1
+    return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+
+
+def pin_schedule(positions: np.ndarray, contact: np.ndarray, threshold: float = 0.5, blend: int = 4) -> PinSchedule:
+    """(T, 3) unpinned ankle positions and (T,) contacts -> the pinned positions and blend weights.
+
+    Each contact anchors the ankle at its position on the contact's first frame (its height then is the
+    contact height). Between close contacts the stronger pin wins, so weights never exceed 1.
+    """
+    pos = np.asarray(positions, dtype=np.float64)
+    frames = len(pos)
+    weights = np.zeros(frames)
+    targets = pos.copy()
+    index = np.arange(frames)
+    ramp = max(int(blend), 0)
+    for first, last in contact_segments(contact, threshold):
+        weight = np.zeros(frames)
+        weight[first : last + 1] = 1.0
+        if ramp:
+            before = (index >= first - ramp) & (index < first)
+            after = (index > last) & (index <= last + ramp)
+            # ``ramp`` frames strictly between free (0) and pinned (1) on each side.
+            weight[before] = smoothstep((index[before] - (first - ramp - 1)) / (ramp + 1))
+            weight[after] = smoothstep((last + ramp + 1 - index[after]) / (ramp + 1))
+        stronger = weight > weights
+        weights[stronger] = weight[stronger]
+        targets[stronger] = pos[first]
+    blended = pos + weights[:, None] * (targets - pos)
+    return PinSchedule(targets=blended, weights=weights)
+
+
+def two_bone_ik(
+    hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: np.ndarray, forward: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Place a two-bone chain so its end reaches ``target`` (or as close as its length allows).
+
+    All (T, 3). The segment lengths are |knee − hip| and |ankle − knee|; the knee stays in the plane of hip,
+    target and the current knee (its bend direction), or bends towards ``forward`` where the leg is straight.
+    Returns the new (knee, ankle) positions.
+    """
+    hip, knee, ankle, target = (np.asarray(v, dtype=np.float64) for v in (hip, knee, ankle, target))
+    upper = np.linalg.norm(knee - hip, axis=-1)
+    lower = np.linalg.norm(ankle - knee, axis=-1)
+    reach = target - hip
+    distance = np.linalg.norm(reach, axis=-1)
+    axis = reach / np.maximum(distance, 1e-12)[:, None]
+    low = np.abs(upper - lower) + _REACH_MARGIN * (upper + lower)
+    high = (upper + lower) * (1.0 - _REACH_MARGIN)
+    distance = np.clip(distance, low, high)
+    # Bend direction: the current knee's offset across the hip -> target line, else the forward hint.
+    bend = knee - hip
+    bend = bend - np.sum(bend * axis, axis=-1, keepdims=True) * axis
+    hint = np.asarray(forward, dtype=np.float64)
+    hint = hint - np.sum(hint * axis, axis=-1, keepdims=True) * axis
+    straight = np.linalg.norm(bend, axis=-1) < 1e-6 * np.maximum(upper, 1e-12)
+    bend = np.where(straight[:, None], hint, bend)
+    bend = bend / np.maximum(np.linalg.norm(bend, axis=-1, keepdims=True), 1e-12)
+    cos_hip = np.clip((upper**2 + distance**2 - lower**2) / (2.0 * upper * distance), -1.0, 1.0)
+    sin_hip = np.sqrt(1.0 - cos_hip**2)
+    new_knee = hip + upper[:, None] * (cos_hip[:, None] * axis + sin_hip[:, None] * bend)
+    new_ankle = hip + distance[:, None] * axis
+    return new_knee, new_ankle
+
+
+def leg_swings(
+    hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, new_knee: np.ndarray, new_ankle: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(T, 3) old and new chain points -> (T, 3, 3) world swings for the thigh and the calf.
+
+    Left-multiplying a bone's world rotation by its swing turns its segment onto the new one and keeps
+    its twist about it.
+    """
+    thigh = swing_between(knee - hip, new_knee - hip)
+    calf = swing_between(ankle - knee, new_ankle - new_knee)
+    return thigh, calf
