@@ -174,7 +174,10 @@ def _motion_channels(rig_obj: bpy.types.Object, rig: TargetRig, motion: Retarget
     return out
 
 
-def _setting_channels(rig_obj: bpy.types.Object, bone_map: BoneMap, frame: float, report: Report) -> list[Channel]:
+def _setting_channels(
+    rig_obj: bpy.types.Object, bone_map: BoneMap, frame: float, notes: dict[str, None]
+) -> list[Channel]:
+    """The preset's rig settings as constant keys; the ones this rig lacks become a note."""
     available = [
         f'{name}["{key}"]'
         for name in bone_map.properties
@@ -183,7 +186,7 @@ def _setting_channels(rig_obj: bpy.types.Object, bone_map: BoneMap, frame: float
     ]
     settings, missing = channel_maths.setting_channels(bone_map.properties, frame, available)
     if missing:
-        report("INFO", f"rig settings of '{bone_map.name}' not on this rig, not keyed: {', '.join(missing)}")
+        notes[f"rig settings of '{bone_map.name}' not on this rig, not keyed: {', '.join(missing)}"] = None
     return settings
 
 
@@ -260,11 +263,8 @@ def retarget(
         bone_map, score = choose_bone_map(target, preset, report)
     leave_edit_modes(context)
     rig = target_rig(skeleton_of(target), bone_map, report)
-    if options.root_motion == "ROOT_BONE" and rig.root is None:
-        report("WARNING", f"'{target.name}' has no root bone ({', '.join(bone_map.root) or 'none in the map'}): "
-                          "root motion stays on the hips")  # fmt: skip
     result = RetargetResult(bone_map=bone_map, detected_score=score)
-    notes: dict[str, None] = {}
+    notes: dict[str, None] = {}  # reported once, however many people they apply to
     made: list[tuple[bpy.types.Object, RetargetedMotion]] = []
     with transaction(context) as created, _target_kept_on_failure(target):
         if per_person:
@@ -283,7 +283,7 @@ def retarget(
                 rig_obj, meshes = target, []
             _reset_pose(rig_obj)
             channels = _motion_channels(rig_obj, rig, motion)
-            channels += _setting_channels(rig_obj, bone_map, float(motion.frames[0]), report)
+            channels += _setting_channels(rig_obj, bone_map, float(motion.frames[0]), notes)
             visibility = _visibility_channels(person) if per_person else []
             targets = [(rig_obj, channels + visibility)] + [(mesh, visibility) for mesh in meshes if visibility]
             result.actions.append(animate(f"{rig_obj.name}_retarget", targets, created))

@@ -154,9 +154,7 @@ def ue5_rig() -> RigSpec:
         by = _by_name(bones)
         bones[bones.index(by[upper])] = BoneSpec(upper, name, by[upper].head, by[upper].tail, by[upper].roll)
         by = _by_name(bones)
-    for side in ("l", "r"):
-        for child in (f"clavicle_{side}",):
-            bones[bones.index(by[child])] = BoneSpec(child, "spine_05", by[child].head, by[child].tail, by[child].roll)
+    for side in ("l", "r"):  # unmapped extras: twist, finger and IK bones
         upper = by[f"upperarm_{side}"]
         _extra(bones, f"upperarm_twist_01_{side}", upper.name, 0.5 * (upper.head + upper.tail), upper.tail, 1.0)
         hand = by[f"hand_{side}"]

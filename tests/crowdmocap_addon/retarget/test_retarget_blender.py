@@ -63,8 +63,7 @@ def test_mapped_segments_point_like_the_source_on_every_test_rig(bpy_empty, peop
 def test_a_generated_rigify_rig_is_detected_and_driven_through_its_fk_controls(bpy_empty, people):
     import addon_utils
 
-    _, enabled = addon_utils.enable("rigify", default_set=True), addon_utils.check("rigify")[1]
-    if not enabled or not hasattr(bpy_empty.ops.pose, "rigify_generate"):
+    if addon_utils.enable("rigify", default_set=True) is None or not hasattr(bpy_empty.ops.pose, "rigify_generate"):
         pytest.skip("Rigify is not available in this Blender")
     try:
         bpy_empty.ops.object.armature_basic_human_metarig_add()
@@ -254,3 +253,16 @@ def test_unknown_rigs_and_ambiguous_selections_are_refused_before_anything_chang
         "objects": before["objects"] + 1,
         "armatures": before["armatures"] + 1,
     }
+
+
+def test_constraints_that_turn_driven_bones_are_reported(bpy_empty, people):
+    rig = build_armature(bpy_empty, mixamo_rig())
+    limit = rig.pose.bones["mixamorig:LeftForeArm"].constraints.new("LIMIT_ROTATION")  # the user's own rig setup
+    limit.use_limit_x = limit.use_limit_y = limit.use_limit_z = True
+    limit.owner_space = "LOCAL"
+    messages, report = _messages()
+    retarget(bpy_empty.context, [people[0]], rig, options=NO_PIN, report=report)
+    warnings = [message for level, message in messages if level == "WARNING"]
+    assert len(warnings) == 1 and "mixamorig:LeftForeArm" in warnings[0], messages
+    assert "mixamorig:LeftArm " not in warnings[0]
+    assert len(rig.pose.bones["mixamorig:LeftForeArm"].constraints) == 1  # the user's constraint is kept

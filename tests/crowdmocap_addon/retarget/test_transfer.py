@@ -5,7 +5,7 @@ import pytest
 
 from crowdmocap_addon.body.skeleton import JOINT_NAMES
 from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS
-from crowdmocap_addon.retarget.presets import resolve
+from crowdmocap_addon.retarget.presets import builtin_presets, find_preset, resolve
 from crowdmocap_addon.retarget.transfer import (
     AIM_CHILD,
     RetargetError,
@@ -23,16 +23,11 @@ NO_PIN = RetargetOptions(foot_pin=False)
 
 
 def target_rig(spec: RigSpec, *, root: str | None = None) -> TargetRig:
+    """The spec's skeleton with its preset resolved, as the Blender worker builds it."""
     skel = skeleton(spec)
-    found, _ = resolve(_preset(spec), skel.names)
+    found, _ = resolve(find_preset(spec.preset, builtin_presets()), skel.names)
     joints = {J[joint]: skel.index(bone) for joint, bone in found.items()}
     return TargetRig(skeleton=skel, joints=joints, root=skel.index(root) if root else None)
-
-
-def _preset(spec):
-    from crowdmocap_addon.retarget.presets import builtin_presets, find_preset
-
-    return find_preset(spec.preset, builtin_presets())
 
 
 def segments(rig: TargetRig):
