@@ -19,10 +19,6 @@ from .result.schema import ResultFormatError
 from .retarget.headless_bpy import add_retarget_command
 
 
-class SceneSaveError(OSError):
-    """Blender could not write the .blend file."""
-
-
 def _cmd_version(args: argparse.Namespace) -> int:
     import bpy
 
@@ -48,10 +44,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_import(args: argparse.Namespace) -> int:
     import bpy
 
+    from .blend_file_bpy import report_to_stderr, save_blend
     from .scene.build_bpy import import_result
-
-    def report(level: str, message: str) -> None:
-        print(f"crowdmocap-blender: {level.lower()}: {message}", file=sys.stderr)
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
     capture = import_result(
@@ -59,14 +53,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
         args.result,
         smpl_model_path=args.smpl_model,
         align_to_ground=args.ground_align,
-        report=report,
+        report=report_to_stderr,
     )
-    out = args.output.expanduser().resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        bpy.ops.wm.save_as_mainfile(filepath=str(out))
-    except RuntimeError as exc:
-        raise SceneSaveError(f"cannot write {out}: {exc}") from exc
+    out = save_blend(args.output)
     print(f"{out}: {len(capture.armatures)} people, {capture.body_kind} bodies, camera {capture.camera.name}")
     return 0
 

@@ -9,8 +9,6 @@ capture camera saw them, the crowd from above, and a frame of the preview video 
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
 import tempfile
 from pathlib import Path
 
@@ -18,13 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 IMAGES = REPO / "docs" / "images"
 JPEG_QUALITY = 85
 
-
-def _demo_module():
-    spec = importlib.util.spec_from_file_location("crowdmocap_demo", REPO / "scripts" / "demo.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+from demo import run_demo  # noqa: E402 - the sibling script; run as `python scripts/docs_pictures.py`
 
 
 def _save(image, name: str) -> Path:
@@ -45,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     IMAGES.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
-        out = _demo_module().run_demo(Path(folder) / "demo_out", stop=args.frames, min_track_length=5)
+        out = run_demo(Path(folder) / "demo_out", stop=args.frames, min_track_length=5)
         _save(cv2.imread(str(out.still_overlay)), "demo_camera.jpg")
         _save(cv2.imread(str(out.still_crowd)), "demo_crowd.jpg")
         with av.open(str(out.preview)) as video:

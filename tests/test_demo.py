@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import av
 import cv2
 import numpy as np
 import pytest
 
 from crowdmocap_addon.result.reader import read_result
-from tests.conftest import REPO
+from scripts import demo  # scripts/ is importable from the repository root
 
 pytestmark = [pytest.mark.slow, pytest.mark.blender]
-
-
-def _demo():
-    spec = importlib.util.spec_from_file_location("crowdmocap_demo", REPO / "scripts" / "demo.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_demo_writes_result_preview_blend_fbx_and_stills(tmp_path):
     pytest.importorskip("mediapipe")
     import bpy
 
-    demo = _demo()
     out = demo.run_demo(tmp_path / "demo_out", stop=16, min_track_length=4)
     result = read_result(out.result)
     assert len(result.people) == out.people >= 3 and out.frames == 16

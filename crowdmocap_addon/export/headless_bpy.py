@@ -24,15 +24,14 @@ def preset_for(file_format: str, preset: str | None) -> ExportPreset:
 def _cmd_export(args: argparse.Namespace) -> int:
     import bpy
 
+    from ..blend_file_bpy import open_blend
     from .export_bpy import export_people
 
     try:
         preset = preset_for(args.format, args.preset)
     except argparse.ArgumentTypeError as exc:
         args.parser.error(str(exc))
-    if not args.scene.is_file():
-        raise FileNotFoundError(f"{args.scene}: no such .blend file")
-    bpy.ops.wm.open_mainfile(filepath=str(args.scene))
+    open_blend(args.scene)
     people = sorted((o for o in bpy.context.scene.objects if o.type == "ARMATURE"), key=lambda o: o.name)
     if args.people:
         wanted = set(args.people)

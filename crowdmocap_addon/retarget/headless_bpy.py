@@ -16,10 +16,6 @@ from .transfer import ROOT_MOTION_MODES, RetargetError, RetargetOptions
 _ROOT_MOTION = {mode.lower().replace("_", "-"): mode for mode in ROOT_MOTION_MODES}  # "in-place" -> "IN_PLACE"
 
 
-def _report(level: str, message: str) -> None:
-    print(f"crowdmocap-blender: {level.lower()}: {message}", file=sys.stderr)
-
-
 def load_rig(path: Path):
     """Bring the rig into the open scene and return its armature object (FileNotFoundError if there is none)."""
     import bpy
@@ -55,11 +51,10 @@ def load_rig(path: Path):
 def _cmd_retarget(args: argparse.Namespace) -> int:
     import bpy
 
+    from ..blend_file_bpy import open_blend, report_to_stderr, save_blend
     from .retarget_bpy import is_crowdmocap_armature, retarget
 
-    if not args.scene.is_file():
-        raise FileNotFoundError(f"{args.scene}: no such .blend file")
-    bpy.ops.wm.open_mainfile(filepath=str(args.scene))
+    open_blend(args.scene)
     people = sorted((obj for obj in bpy.context.scene.objects if is_crowdmocap_armature(obj)), key=lambda o: o.name)
     if args.person:
         people = [obj for obj in people if obj.name in set(args.person)]
@@ -72,16 +67,11 @@ def _cmd_retarget(args: argparse.Namespace) -> int:
         options = RetargetOptions(root_motion=_ROOT_MOTION[args.root_motion], foot_pin=args.foot_pin,
                                   blend_frames=args.blend_frames)  # fmt: skip
         result = retarget(bpy.context, people, rig, preset=args.preset, per_person=args.per_person,
-                          options=options, report=_report)  # fmt: skip
+                          options=options, report=report_to_stderr)  # fmt: skip
     except (RetargetError, BoneMapError) as exc:
         print(f"crowdmocap-blender: error: {exc}", file=sys.stderr)
         return 1
-    out = args.output.expanduser().resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        bpy.ops.wm.save_as_mainfile(filepath=str(out))
-    except RuntimeError as exc:
-        raise OSError(f"cannot write {out}: {exc}") from exc
+    out = save_blend(args.output)
     print(f"{out}: {len(result.targets)} retargeted onto '{rig.name}' with bone map '{result.bone_map.name}'")
     return 0
 

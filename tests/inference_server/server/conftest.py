@@ -157,3 +157,14 @@ def live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
         if server.runner.hold is not None:
             server.runner.hold.set()
         server.__exit__(None, None, None)
+
+
+def footage_folders(tmp_path: Path) -> tuple[Path, Path]:
+    """(allowed, outside): ``allowed/street.avi`` is the real clip, ``outside/secret.avi`` a file the server
+    must never reach, and ``allowed/link.avi`` a symlink that escapes to it."""
+    allowed, outside = tmp_path / "footage", tmp_path / "private"
+    allowed.mkdir(), outside.mkdir()
+    (allowed / "street.avi").write_bytes(STREET_CLIP.read_bytes())
+    (outside / "secret.avi").write_bytes(STREET_CLIP.read_bytes())
+    (allowed / "link.avi").symlink_to(outside / "secret.avi")
+    return allowed, outside

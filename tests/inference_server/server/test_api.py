@@ -15,7 +15,7 @@ from crowdmocap_addon.result.reader import read_result
 from inference_server.pipeline.options import CaptureOptions
 from inference_server.server.schemas import JobOptions
 
-from .conftest import FAKE_PREVIEW, STREET_CLIP, FakeRunner, wait_until
+from .conftest import FAKE_PREVIEW, STREET_CLIP, FakeRunner, footage_folders, wait_until
 
 CLIP = STREET_CLIP.read_bytes()
 
@@ -175,11 +175,7 @@ def test_path_submission_is_off_unless_allowed(live_server, tmp_path):
 
 
 def test_path_submission_stays_inside_the_allowed_folders(live_server, tmp_path):
-    allowed, outside = tmp_path / "footage", tmp_path / "private"
-    allowed.mkdir(), outside.mkdir()
-    (allowed / "street.avi").write_bytes(CLIP)
-    (outside / "secret.avi").write_bytes(CLIP)
-    (allowed / "link.avi").symlink_to(outside / "secret.avi")
+    allowed, outside = footage_folders(tmp_path)
     (allowed / "linked_dir").symlink_to(outside, target_is_directory=True)
     (allowed / "notes.avi").write_text("not a video")
     server = live_server(allowed_paths=(allowed,))

@@ -22,7 +22,7 @@ import pytest
 
 from crowdmocap_addon.result.reader import read_result
 
-from .conftest import REPO, STREET_CLIP, free_port
+from .conftest import REPO, STREET_CLIP, footage_folders, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -231,11 +231,7 @@ def test_a_killed_server_requeues_its_job_and_keeps_finished_results(start_serve
 
 
 def test_a_remote_bind_needs_the_token_and_paths_stay_inside_allowed_folders(start_server, tmp_path):
-    allowed, outside = tmp_path / "footage", tmp_path / "private"
-    allowed.mkdir(), outside.mkdir()
-    (allowed / "street.avi").write_bytes(CLIP)
-    (outside / "secret.avi").write_bytes(CLIP)
-    (allowed / "escape.avi").symlink_to(outside / "secret.avi")
+    allowed, _ = footage_folders(tmp_path)
     server = start_server("--allow-path", str(allowed), host="0.0.0.0")
     token_file = server.data_dir / "token"
     token = token_file.read_text().strip()
@@ -247,7 +243,7 @@ def test_a_remote_bind_needs_the_token_and_paths_stay_inside_allowed_folders(sta
         assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
     server.token = token
     assert server.get("/v1/health").json()["token_required"] is True
-    for escape in (f"{allowed}/../private/secret.avi", str(allowed / "escape.avi")):
+    for escape in (f"{allowed}/../private/secret.avi", str(allowed / "link.avi")):
         response = server.post("/v1/jobs", json={"path": escape})
         assert response.status_code == 403 and response.json()["error"]["code"] == "path_not_allowed"
     # Accepted, then failed fast at run time: the clip has no frame 5000 (no pipeline time spent).
