@@ -19,7 +19,7 @@ TERMINAL = ("done", "failed", "cancelled")
 
 @dataclass(frozen=True)
 class CaptureSnapshot:
-    phase: str  # uploading | queued | running | downloading | done | failed | cancelled
+    phase: str  # uploading | queued | running | cancelling | downloading | done | failed | cancelled
     stage: str = ""  # the server's pipeline stage while running
     fraction: float = 0.0  # of the current phase/stage, 0..1
     eta_s: float | None = None
@@ -52,9 +52,9 @@ def stage_snapshot(status: dict[str, Any], job_id: str) -> CaptureSnapshot:
 
 class CaptureJob:
     def __init__(self, client: ServerClient, footage: str | Path, options: dict[str, Any], destination: str | Path,
-                 *, poll_s: float = 0.5) -> None:  # fmt: skip
+                 *, poll_s: float = 0.5, stop_wait_s: float = 30.0) -> None:  # fmt: skip
         self.client, self.footage, self.options = client, Path(footage), dict(options)
-        self.destination, self.poll_s = Path(destination), poll_s
+        self.destination, self.poll_s, self.stop_wait_s = Path(destination), poll_s, stop_wait_s
         self._lock = threading.Lock()
         self._snapshot = CaptureSnapshot("uploading", message="Uploading footage")
         self._cancel = threading.Event()
@@ -91,7 +91,7 @@ class CaptureJob:
             job_id = status["id"]
             while status["state"] not in TERMINAL:
                 if self._cancel.is_set():
-                    status = self.client.cancel(job_id)
+                    status = self._cancel_and_wait(job_id)
                     break
                 self._set(stage_snapshot(status, job_id))
                 time.sleep(self.poll_s)
@@ -105,11 +105,30 @@ class CaptureJob:
             self._set(CaptureSnapshot("failed", message=f"Unexpected error: {type(exc).__name__}: {exc}",
                                       job_id=job_id))  # fmt: skip
 
+    def _cancel_and_wait(self, job_id: str) -> dict[str, Any]:
+        """Ask the server to cancel, then wait (bounded) until its job has really stopped.
+
+        A running job stops at its next frame, so "cancelled" is only reported once the server says so;
+        otherwise a new capture could queue behind a job the user believes is gone.
+        """
+        self._set(CaptureSnapshot("cancelling", message="Cancelling: waiting for the server to stop the job",
+                                  job_id=job_id))  # fmt: skip
+        status = self.client.cancel(job_id)
+        deadline = time.monotonic() + self.stop_wait_s
+        while status["state"] not in TERMINAL and time.monotonic() < deadline:
+            time.sleep(self.poll_s)
+            status = self.client.status(job_id)
+        return status
+
     def _finish(self, status: dict[str, Any], job_id: str) -> None:
         state = status["state"]
-        if state == "cancelled" or (self._cancel.is_set() and state != "done"):
+        if state == "cancelled":
             self._set(CaptureSnapshot("cancelled", message="Capture cancelled; the server stopped the job",
                                       job_id=job_id))  # fmt: skip
+        elif self._cancel.is_set() and state != "done":
+            self._set(CaptureSnapshot("cancelled", job_id=job_id, message=(
+                f"Cancel requested; the server job is still {state} after {self.stop_wait_s:.0f} s "
+                "and will stop at its next frame")))  # fmt: skip
         elif state == "failed":
             error = status.get("error") or {}
             where = f" (stage {error['stage']})" if error.get("stage") else ""

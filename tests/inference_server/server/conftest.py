@@ -50,6 +50,7 @@ class FakeRunner:
     fail_at: int | None = None  # raise PipelineError at this frame
     error: Exception | None = None  # raise this after the frames
     hold: threading.Event | None = None  # while unset, wait before each frame (cancel still honoured)
+    deaf_to_cancel: bool = False  # a stage that never checks the token (a long model call)
     calls: list[dict[str, Any]] = field(default_factory=list)
     started: threading.Event = field(default_factory=threading.Event)
     active: int = 0
@@ -62,9 +63,11 @@ class FakeRunner:
         self.started.set()
         try:
             for frame in range(self.frames):
-                cancel.check()
-                while self.hold is not None and not self.hold.wait(0.01):
+                if not self.deaf_to_cancel:
                     cancel.check()
+                while self.hold is not None and not self.hold.wait(0.01):
+                    if not self.deaf_to_cancel:
+                        cancel.check()
                 time.sleep(self.delay_s)
                 if frame == self.fail_at:
                     raise PipelineError("poses", "the pose model crashed", frame)

@@ -36,14 +36,31 @@ def test_capture_uploads_follows_progress_and_downloads_a_valid_result(live_serv
     assert server.runner.calls[0]["options"].min_track_length == 3
 
 
-def test_cancel_while_running_cancels_the_server_job(live_server, tmp_path):
+def test_cancel_while_running_waits_until_the_server_job_has_stopped(live_server, tmp_path):
     server = live_server(FakeRunner(frames=3, hold=threading.Event()))
     job = CaptureJob(ServerClient(server.url), STREET_CLIP, {}, tmp_path / "r.npz", poll_s=0.05).start()
     wait_until(lambda: job.snapshot().phase == "running")
     job.cancel()
     job.join(10)
     final = job.snapshot()
-    assert final.phase == "cancelled" and server.job(final.job_id)["state"] == "cancelled"
+    assert final.phase == "cancelled" and "the server stopped the job" in final.message
+    assert server.job(final.job_id)["state"] == "cancelled"
+    assert not (tmp_path / "r.npz").exists()
+
+
+def test_cancel_that_the_server_cannot_honour_in_time_says_so(live_server, tmp_path):
+    hold = threading.Event()
+    server = live_server(FakeRunner(frames=2, hold=hold, deaf_to_cancel=True))
+    job = CaptureJob(ServerClient(server.url), STREET_CLIP, {}, tmp_path / "r.npz", poll_s=0.05, stop_wait_s=0.3)
+    job.start()
+    wait_until(lambda: job.snapshot().phase == "running")
+    job.cancel()
+    wait_until(lambda: job.snapshot().phase == "cancelling")
+    job.join(10)
+    final = job.snapshot()
+    hold.set()
+    assert final.phase == "cancelled" and "still running" in final.message and "next frame" in final.message
+    assert server.job(final.job_id)["state"] == "running"
     assert not (tmp_path / "r.npz").exists()
 
 
