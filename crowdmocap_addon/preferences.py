@@ -6,7 +6,7 @@ import bpy
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:8765"
 # Capture options whose defaults the user keeps in the preferences (scene setting name -> preference default_<name>)
-DEFAULT_OPTIONS = ("pose_backend", "estimator", "min_track_length", "smoothing", "ground_align")
+DEFAULT_OPTIONS = ("pose_backend", "estimator", "min_track_length", "smoothing", "ground_feet", "ground_align")
 POSE_BACKEND_ITEMS = [
     ("auto", "Auto", "BlazePose for the weights-free estimator, RTMO when the server has it for 3DCrowdNet"),
     ("blazepose", "BlazePose", "Embedded default: HOG people proposals + MediaPipe BlazePose (3D landmarks)"),
@@ -48,6 +48,7 @@ class CrowdMocapPreferences(bpy.types.AddonPreferences):
     )
     default_min_track_length: bpy.props.IntProperty(name="Min track", min=1, default=10)  # type: ignore[valid-type]
     default_smoothing: bpy.props.FloatProperty(name="Smoothing", min=0.0, max=10.0, default=1.0)  # type: ignore[valid-type]
+    default_ground_feet: bpy.props.BoolProperty(name="Feet on the floor", default=True)  # type: ignore[valid-type]
     default_ground_align: bpy.props.BoolProperty(name="Align to ground", default=True)  # type: ignore[valid-type]
 
     def draw(self, context: bpy.types.Context) -> None:

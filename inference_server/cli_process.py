@@ -54,7 +54,7 @@ def _options(args: argparse.Namespace) -> CaptureOptions:
         stop=args.stop, stride=args.stride, max_people=args.max_people, min_track_length=args.min_track_length,
         smoothing=args.smoothing, focal_px=args.focal_px, focal_mm=args.focal_mm,
         sensor_width_mm=args.sensor_width_mm, fov_deg=args.fov, rois=args.rois, batch_size=args.batch_size,
-        precision=args.precision, foot_lock=not args.no_foot_lock,
+        precision=args.precision, foot_lock=not args.no_foot_lock, ground_feet=not args.no_ground_feet,
     )  # fmt: skip
 
 
@@ -142,6 +142,9 @@ def add_process_command(commands: argparse._SubParsersAction) -> None:
     motion.add_argument("--smoothing", type=float, default=DEFAULT_STRENGTH,
                         help=f"0 = off, {DEFAULT_STRENGTH:g} = default, larger = smoother")  # fmt: skip
     motion.add_argument("--no-foot-lock", action="store_true", help="leave feet as estimated during contacts")
+    motion.add_argument("--no-ground-feet", action="store_true",
+                        help="keep each person's estimated depth instead of standing their lowest foot on the "
+                             "fitted floor (for footage of jumps)")  # fmt: skip
     focal = motion.add_mutually_exclusive_group()
     focal.add_argument("--focal-px", type=float, help="focal length in pixels")
     focal.add_argument("--focal-mm", type=float, help="focal length in mm (needs --sensor-width-mm)")

@@ -40,6 +40,7 @@ class VIEW3D_PT_crowdmocap(bpy.types.Panel):  # noqa: N801 (Blender's naming)
         column.prop(settings, "max_people")
         column.prop(settings, "min_track_length")
         column.prop(settings, "smoothing")
+        column.prop(settings, "ground_feet")
         column.prop(settings, "focal_mode")
         if settings.focal_mode == "PIXELS":
             column.prop(settings, "focal_px")

@@ -31,6 +31,9 @@ class CrowdMocapCaptureSettings(bpy.types.PropertyGroup):
                                             description="Frames a person must be seen to be kept")  # fmt: skip
     smoothing: bpy.props.FloatProperty(name="Smoothing", min=0.0, max=10.0, default=1.0,  # type: ignore[valid-type]
                                        description="0 = off, 1 = default, larger = smoother")  # fmt: skip
+    ground_feet: bpy.props.BoolProperty(name="Feet on the floor", default=True,  # type: ignore[valid-type]
+                                        description="Stand each person's planted foot on the floor the capture "
+                                                    "finds; turn off for footage of jumps")  # fmt: skip
     focal_mode: bpy.props.EnumProperty(name="Focal", items=_FOCAL_MODES, default="AUTO")  # type: ignore[valid-type]
     focal_px: bpy.props.FloatProperty(name="Focal (px)", min=1.0, default=1000.0)  # type: ignore[valid-type]
     focal_mm: bpy.props.FloatProperty(name="Focal (mm)", min=1.0, default=35.0)  # type: ignore[valid-type]

@@ -17,6 +17,7 @@ def job_options(
     max_people: int = 0,
     min_track_length: int = 10,
     smoothing: float = 1.0,
+    ground_feet: bool = True,
     focal_mode: str = "AUTO",
     focal_px: float = 0.0,
     focal_mm: float = 0.0,
@@ -32,7 +33,8 @@ def job_options(
         raise ValueError(f"focal mode must be one of {', '.join(FOCAL_MODES)}, got {focal_mode!r}")
     options: dict[str, Any] = {
         "pose_backend": pose_backend, "estimator": estimator, "start": int(frame_start), "stride": int(stride),
-        "min_track_length": int(min_track_length), "smoothing": float(smoothing), "preview": bool(preview),
+        "min_track_length": int(min_track_length), "smoothing": float(smoothing), "ground_feet": bool(ground_feet),
+        "preview": bool(preview),
     }  # fmt: skip
     if frame_end > 0:
         options["stop"] = int(frame_end) + 1

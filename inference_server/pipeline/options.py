@@ -46,6 +46,7 @@ class CaptureOptions:
     batch_size: int | None = None  # 3DCrowdNet crops per call; None picks one for the device
     precision: str = "fp32"  # 3DCrowdNet autocast precision
     foot_lock: bool = True
+    ground_feet: bool = True  # move each person along their foot's ray until it stands on the fitted floor
 
     def __post_init__(self) -> None:
         self.validate()

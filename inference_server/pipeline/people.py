@@ -16,6 +16,7 @@ from ..motion.contacts import foot_contact
 from ..motion.foot_lock import lock_feet
 from ..motion.from_track import MissingLandmarksError, lift_track, rest_skeleton
 from ..motion.ground import CAMERA_UP, fit_ground, lowest_foot_points
+from ..motion.grounding import ground_person
 from ..motion.shape import robust_betas
 from ..motion.smoothing import sign_continuous, smooth_motion
 from ..tracking.tracker import Track
@@ -103,6 +104,7 @@ class MotionSettings:
     fps: float  # processed frames per second (video rate / stride)
     smoothing: float
     foot_lock: bool
+    ground_feet: bool = True
 
 
 def finish_people(
@@ -112,7 +114,7 @@ def finish_people(
     meter: StageMeter,
     cancel: CancelToken,
 ) -> tuple[list[PersonTrack], GroundPlane | None]:
-    """Smooth each person, fit the floor under everyone, then contacts and foot locking per person."""
+    """Smooth each person, fit the floor under everyone, put their feet on it, then contacts and foot locking."""
     smoothed, joints = [], []
     for person in people:
         cancel.check()
@@ -125,18 +127,23 @@ def finish_people(
     ground = fit.plane if fit is not None else None
     up = np.asarray(ground.normal) if ground is not None else CAMERA_UP
     result = []
-    for person, motion, person_joints in zip(people, smoothed, joints, strict=True):
+    for person, motion, estimated in zip(people, smoothed, joints, strict=True):
         cancel.check()
         track = person.track
+        transl, person_joints = motion.transl, estimated
+        if ground is not None and settings.ground_feet:
+            grounded = ground_person(estimated, transl, track.keypoints[:, ANKLES], person.confidence,
+                                     camera=camera, ground=ground, fps=settings.fps)  # fmt: skip
+            transl, person_joints = grounded.transl, estimated + grounded.shift[:, None]
         contact = foot_contact(person_joints, settings.fps, ground, ankle_keypoints=track.keypoints[:, ANKLES],
                                focal_px=camera.focal_px)  # fmt: skip
         body_pose = motion.body_pose
         if settings.foot_lock and len(track.frames) > 2:
-            body_pose = lock_feet(person.rest_joints, motion.global_orient, body_pose, motion.transl, contact,
+            body_pose = lock_feet(person.rest_joints, motion.global_orient, body_pose, transl, contact,
                                   fps=settings.fps, up=up).body_pose  # fmt: skip
         result.append(PersonTrack(
             id=int(track.id), frames=track.frames.astype(np.int64), global_orient=motion.global_orient,
-            body_pose=body_pose, betas=person.betas, transl=motion.transl, rest_joints=person.rest_joints,
+            body_pose=body_pose, betas=person.betas, transl=transl, rest_joints=person.rest_joints,
             keypoints2d=track.keypoints, bbox=track.boxes, confidence=np.clip(person.confidence, 0.0, 1.0),
             foot_contact=np.clip(contact, 0.0, 1.0),
         ))  # fmt: skip

@@ -222,7 +222,8 @@ def _capture(
         people, warnings = crowdnet_people(tracks, batcher.estimates, smpl, people_meter, cancel)
     else:
         people = lift_people(tracks, smpl, camera, people_meter, cancel)
-    settings = MotionSettings(float(clip.info.fps) / options.stride, options.smoothing, options.foot_lock)
+    settings = MotionSettings(float(clip.info.fps) / options.stride, options.smoothing, options.foot_lock,
+                              options.ground_feet)  # fmt: skip
     finished, ground = finish_people(people, camera, settings, StageMeter("motion", len(people), "people", progress),
                                      cancel)  # fmt: skip
     return _Captured(finished, ground, processed, "smpl" if smpl is not None else "standin", warnings)

@@ -83,6 +83,7 @@ class JobOptions(BaseModel):
     batch_size: int | None = Field(None, ge=1, le=4096, description="3DCrowdNet crops per call")
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
     foot_lock: bool = True
+    ground_feet: bool = Field(True, description="put each person's lowest foot on the fitted floor (off for jumps)")
     preview: bool = Field(False, description="also render an overlay video (GET /v1/jobs/{id}/preview)")
 
     def capture_values(self) -> dict[str, Any]:

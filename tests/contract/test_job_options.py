@@ -7,7 +7,8 @@ from crowdmocap_addon.client.job_options import job_options
 
 def test_defaults_leave_unset_values_to_the_server():
     assert job_options() == {"pose_backend": "auto", "estimator": "auto", "start": 0, "stride": 1,
-                             "min_track_length": 10, "smoothing": 1.0, "preview": False}  # fmt: skip
+                             "min_track_length": 10, "smoothing": 1.0, "ground_feet": True,
+                             "preview": False}  # fmt: skip
 
 
 def test_end_frame_is_inclusive_and_focal_modes_pick_one_field():
@@ -24,5 +25,6 @@ def test_end_frame_is_inclusive_and_focal_modes_pick_one_field():
 def test_every_option_the_panel_sends_is_accepted_by_the_server_schema():
     schemas = pytest.importorskip("inference_server.server.schemas")
     for mode in ("AUTO", "PIXELS", "MILLIMETRES", "FOV"):
-        values = job_options(frame_end=9, max_people=2, focal_mode=mode, focal_px=900, focal_mm=35, fov_deg=60)
+        values = job_options(frame_end=9, max_people=2, focal_mode=mode, focal_px=900, focal_mm=35, fov_deg=60,
+                             ground_feet=mode != "FOV")  # fmt: skip
         assert schemas.JobOptions.model_validate(values).model_dump(exclude_unset=True) == values

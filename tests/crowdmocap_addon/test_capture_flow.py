@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from crowdmocap_addon.result.reader import read_result
+
 pytestmark = pytest.mark.blender
 REPO = Path(__file__).resolve().parents[2]
 STREET = REPO / "tests" / "data" / "vtest_first10s.avi"
@@ -105,6 +107,7 @@ def test_capture_uploads_shows_progress_and_imports_every_person(addon, bpy_empt
     addon.server_url = server_url
     settings = bpy_empty.context.scene.crowdmocap
     settings.footage, settings.frame_end, settings.min_track_length = str(STREET), 11, 3
+    settings.ground_feet = False
     snapshot, labels = _follow(bpy_empty)
     assert snapshot.phase == "done", snapshot.message
     status = bpy_empty.context.window_manager.crowdmocap_status
@@ -113,6 +116,8 @@ def test_capture_uploads_shows_progress_and_imports_every_person(addon, bpy_empt
     people = [o for o in bpy_empty.data.objects if o.type == "ARMATURE" and o.name.startswith("Person_")]
     assert len(people) >= 2 and all(o.animation_data and o.animation_data.action for o in people)
     assert snapshot.result_path.is_file() and MODULE not in str(snapshot.result_path.parent)
+    options = read_result(snapshot.result_path).pipeline.options  # the panel's options reached the pipeline
+    assert (options["stop"], options["min_track_length"], options["ground_feet"]) == (12, 3, False)
 
 
 def test_server_down_is_reported_in_plain_words_and_the_scene_is_untouched(addon, bpy_empty):
@@ -166,8 +171,9 @@ def test_enable_disable_twice_leaves_no_panel_operators_or_properties(bpy_empty)
 
 def test_default_options_from_the_preferences_apply_to_a_scene(addon, bpy_empty):
     addon.default_estimator, addon.default_min_track_length, addon.default_smoothing = "lift", 4, 2.5
-    addon.default_ground_align = False
+    addon.default_ground_align = addon.default_ground_feet = False
     assert bpy_empty.ops.crowdmocap.use_default_options() == {"FINISHED"}
     settings = bpy_empty.context.scene.crowdmocap
     assert (settings.estimator, settings.min_track_length, settings.ground_align) == ("lift", 4, False)
+    assert not settings.ground_feet
     assert settings.smoothing == pytest.approx(2.5)

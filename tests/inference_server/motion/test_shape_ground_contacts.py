@@ -24,7 +24,7 @@ def test_one_shape_ignores_wild_frames_and_filled_ones():
     np.testing.assert_allclose(robust_betas(np.array([[1.0] * 10, [3.0] * 10]), np.zeros(2)), [1.0] * 10)
 
 
-def _camera_from_world(pitch_deg=25.0, roll_deg=5.0, height=3.0):
+def camera_from_world(pitch_deg=25.0, roll_deg=5.0, height=3.0):
     """A camera `height` m above the floor, pitched down and rolled: world (z up) -> OpenCV camera."""
     world_to_cam_axes = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])  # z-up world -> y-down, z-forward
     tilt = Rotation.from_euler("xz", [-pitch_deg, roll_deg], degrees=True).as_matrix()
@@ -48,7 +48,7 @@ def _footprints(rng, people=6, frames=60, floor_tilt_deg=3.0):
 def test_floor_of_a_tilted_plane_seen_by_a_tilted_camera():
     rng = np.random.default_rng(1)
     world, world_up = _footprints(rng)
-    rotation, translation = _camera_from_world()
+    rotation, translation = camera_from_world()
     camera_points = world @ rotation.T + translation
     fit = fit_ground(camera_points, inlier_m=0.05)
     assert fit is not None

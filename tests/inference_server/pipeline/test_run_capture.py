@@ -74,11 +74,9 @@ def test_whole_clip_gives_grounded_people_a_preview_and_full_provenance(replay, 
     options = result.pipeline.options
     assert options["min_track_length"] == 10 and options["models"] == {} and options["focal_px"] == 960.0
     assert {"crowdmocap", "numpy", "mediapipe", "python"} <= set(result.pipeline.versions)
-    assert result.ground is not None
+    assert result.ground is not None and options["ground_feet"] is True
     for person in result.people:
-        joints = forward_kinematics(person.rest_joints, person.global_orient, person.body_pose, person.transl).joints
-        heights = joints @ np.asarray(result.ground.normal) + result.ground.offset
-        assert np.isfinite(joints).all() and np.median(heights[:, 15]) > 0.3  # heads above the floor
+        assert 1.4 < np.median(_head_heights(result, person)) < 1.75  # feet on the floor: heads at a person's height
         assert ((person.foot_contact >= 0) & (person.foot_contact <= 1)).all()
     # progress: every stage reports, counts only grow, and each stage ends complete
     stages = [e.stage for e in events]
@@ -90,6 +88,20 @@ def test_whole_clip_gives_grounded_people_a_preview_and_full_provenance(replay, 
     assert any(e.eta_s is not None for e in events if e.stage == "poses")
     with av.open(str(summary.preview_path)) as video:
         assert sum(1 for _ in video.decode(video=0)) == 100
+
+
+def _head_heights(result, person) -> np.ndarray:
+    joints = forward_kinematics(person.rest_joints, person.global_orient, person.body_pose, person.transl).joints
+    assert np.isfinite(joints).all()
+    return joints[:, 15] @ np.asarray(result.ground.normal) + result.ground.offset
+
+
+def test_without_grounding_people_keep_their_depth_from_size_alone(replay, tmp_path):
+    summary = run_capture(STREET, tmp_path / "r.npz", CaptureOptions(ground_feet=False))
+    result = read_result(summary.result_path)
+    assert result.pipeline.options["ground_feet"] is False
+    heads = [float(np.median(_head_heights(result, person))) for person in result.people]
+    assert min(heads) < 1.0  # the person by the sign post sinks into the floor, as measured before grounding
 
 
 def test_frame_range_stride_and_max_people(replay, tmp_path):
