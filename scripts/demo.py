@@ -58,7 +58,7 @@ def colour_people(scene) -> None:
     shading.light, shading.color_type, shading.show_shadows = "STUDIO", "OBJECT", True
 
 
-def _render(scene, path: Path) -> Path:
+def render_still(scene, path: Path) -> Path:
     """Workbench (fast, no GPU needed); Cycles on CPU where Workbench cannot get an OpenGL context."""
     import bpy
 
@@ -89,7 +89,7 @@ def overlay_still(scene, clip: Path, frame: int, out: Path) -> Path:
 
     scene.render.film_transparent = True
     scene.frame_set(frame + 1)  # video frame f is scene frame f + 1
-    layer = cv2.imread(str(_render(scene, out.with_name(out.stem + "_layer.png"))), cv2.IMREAD_UNCHANGED)
+    layer = cv2.imread(str(render_still(scene, out.with_name(out.stem + "_layer.png"))), cv2.IMREAD_UNCHANGED)
     image = next(open_footage_frames(clip, frame))[..., ::-1]  # BGR like cv2
     alpha = layer[..., 3:4].astype(np.float32) / 255 * 0.85
     blended = image * (1 - alpha) + layer[..., :3] * alpha
@@ -119,7 +119,7 @@ def crowd_still(scene, out: Path) -> Path:
     view.rotation_euler = (math.atan2(math.hypot(direction[0], direction[1]), -direction[2]), 0.0,
                            math.atan2(direction[1], direction[0]) - math.pi / 2)  # fmt: skip
     scene.camera, scene.render.film_transparent = view, False
-    return _render(scene, out)
+    return render_still(scene, out)
 
 
 def blender_scene(result: Path, clip: Path, out: Path, frame: int):

@@ -3,7 +3,8 @@
     .venv/bin/python scripts/docs_pictures.py [--frames 40]
 
 Runs the demo on the first frames of the street clip and keeps: the characters over the footage as the
-capture camera saw them, the crowd from above, and a frame of the preview video with skeletons and track ids.
+capture camera saw them, the crowd from above, a frame of the preview video with skeletons and track ids,
+and one captured person retargeted onto a Mixamo-named character (``retarget_picture.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ IMAGES = REPO / "docs" / "images"
 JPEG_QUALITY = 85
 
 from demo import run_demo  # noqa: E402 - the sibling script; run as `python scripts/docs_pictures.py`
+from retarget_picture import retarget_picture  # noqa: E402
 
 
 def _save(image, name: str) -> Path:
@@ -43,6 +45,7 @@ def main() -> None:
         with av.open(str(out.preview)) as video:
             frames = [f.to_ndarray(format="bgr24") for f in video.decode(video=0)]
         _save(frames[len(frames) // 2], "preview_tracks.jpg")
+        print(f"wrote {retarget_picture(out.blend, IMAGES / 'retarget_mixamo.jpg')}")
 
 
 if __name__ == "__main__":
