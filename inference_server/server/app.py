@@ -44,8 +44,8 @@ def create_app(
     token = load_or_create_token(settings.data_dir)[0] if settings.token_required else None
     jobs = JobStore(settings.data_dir)
     worker = JobWorker(jobs, runner, server_options=settings.capture_overrides())
-    ctx = ServerContext(settings, token, jobs, UploadStore(settings.data_dir, settings.max_upload_bytes), worker,
-                        components)  # fmt: skip
+    uploads = UploadStore(settings.data_dir, settings.max_upload_bytes, keep_s=settings.upload_keep_hours * 3600)
+    ctx = ServerContext(settings, token, jobs, uploads, worker, components)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .defaults import DEFAULT_HOST, DEFAULT_MAX_UPLOAD_MB, DEFAULT_PORT, default_data_dir
+from .defaults import DEFAULT_HOST, DEFAULT_MAX_UPLOAD_MB, DEFAULT_PORT, DEFAULT_UPLOAD_KEEP_HOURS, default_data_dir
 
 EXIT_OK, EXIT_USAGE = 0, 2
 GRACEFUL_SHUTDOWN_S = 5  # open event streams are closed after this on Ctrl-C
@@ -27,6 +27,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         settings = ServerSettings(
             host=args.host, port=args.port, data_dir=args.data_dir or default_data_dir(),
             allowed_paths=tuple(args.allow_path), max_upload_mb=args.max_upload_mb,
+            upload_keep_hours=args.upload_keep_hours,
             require_token=args.require_token, models_dir=args.models_dir, device=args.device,
         )  # fmt: skip
     except ValidationError as exc:
@@ -74,6 +75,10 @@ def add_serve_command(commands: Any) -> None:
     serve.add_argument(
         "--max-upload-mb", type=int, default=DEFAULT_MAX_UPLOAD_MB,
         help=f"largest upload accepted, in MB (default {DEFAULT_MAX_UPLOAD_MB})",
+    )  # fmt: skip
+    serve.add_argument(
+        "--upload-keep-hours", type=float, default=DEFAULT_UPLOAD_KEEP_HOURS, metavar="HOURS",
+        help=f"delete uploads no job has taken after this long (default {DEFAULT_UPLOAD_KEEP_HOURS:g})",
     )  # fmt: skip
     serve.add_argument("--require-token", action="store_true", help="require the bearer token on loopback too")
     serve.add_argument(

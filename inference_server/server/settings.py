@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .defaults import DEFAULT_HOST, DEFAULT_MAX_UPLOAD_MB, DEFAULT_PORT, default_data_dir
+from .defaults import DEFAULT_HOST, DEFAULT_MAX_UPLOAD_MB, DEFAULT_PORT, DEFAULT_UPLOAD_KEEP_HOURS, default_data_dir
 
 
 def is_loopback(host: str) -> bool:
@@ -32,6 +32,7 @@ class ServerSettings(BaseModel):
     data_dir: Path = Field(default_factory=default_data_dir)
     allowed_paths: tuple[Path, ...] = ()  # folders whose files may be submitted by path (--allow-path)
     max_upload_mb: int = Field(DEFAULT_MAX_UPLOAD_MB, ge=1)
+    upload_keep_hours: float = Field(DEFAULT_UPLOAD_KEEP_HOURS, gt=0)  # unclaimed uploads are deleted after this
     require_token: bool = False  # also require the token on a loopback bind
     models_dir: Path | None = None  # None: $CROWDMOCAP_MODELS, else the platform default
     device: Literal["auto", "cpu", "cuda"] = "auto"

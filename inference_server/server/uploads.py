@@ -2,7 +2,8 @@
 
 A body is written into ``uploads/.<id>.part/`` and only renamed to ``uploads/<id>/`` once it proved to
 be a readable video, so a crash or a rejected file never leaves a half upload that a job could use.
-A job takes its upload (the folder is moved into the job's folder): each upload serves one job.
+A job takes its upload (the folder is moved into the job's folder): each upload serves one job, and an
+upload no job takes is deleted after ``--upload-keep-hours``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ import anyio
 from starlette.requests import ClientDisconnect, Request
 
 from .atomic import atomic_write_json
+from .defaults import DEFAULT_UPLOAD_KEEP_HOURS
 from .errors import ApiError
 from .ids import is_valid_id, new_id
 
@@ -94,16 +97,37 @@ def probe_video(path: Path, shown_name: str) -> dict[str, Any]:
 class UploadStore:
     """The ``uploads/`` folder: receive, look up and hand over uploaded footage."""
 
-    def __init__(self, data_dir: Path, max_bytes: int) -> None:
+    def __init__(self, data_dir: Path, max_bytes: int, *, keep_s: float = DEFAULT_UPLOAD_KEEP_HOURS * 3600) -> None:
         self.folder = data_dir / "uploads"
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.max_bytes = max_bytes
+        self.max_bytes, self.keep_s = max_bytes, keep_s
         for stale in self.folder.glob(f".*{PART_SUFFIX}"):  # a crash mid-upload
             shutil.rmtree(stale, ignore_errors=True)
+        self.expire()
+
+    def expire(self, now: float | None = None) -> list[str]:
+        """Delete the uploads no job took within ``keep_s`` of their arrival; returns their ids.
+
+        Runs at start-up and before each new upload, so a client that uploads and never submits (a
+        crashed Blender, a script error) cannot fill the disk over days.
+        """
+        now = time.time() if now is None else now
+        expired = []
+        for folder in self.folder.iterdir():
+            marker = folder / UPLOAD_FILE
+            with contextlib.suppress(OSError):
+                if is_valid_id(folder.name) and now - marker.stat().st_mtime > self.keep_s:
+                    shutil.rmtree(folder)
+                    expired.append(folder.name)
+        if expired:
+            log.info("deleted %d upload(s) no job took within %.0f h: %s", len(expired), self.keep_s / 3600,
+                     ", ".join(expired))  # fmt: skip
+        return expired
 
     async def receive(self, request: Request, filename: str | None) -> dict[str, Any]:
         """Stream the body to disk, enforce the limit, probe it; returns the upload's description."""
         check_content_type(request.headers.get("content-type"))
+        await anyio.to_thread.run_sync(self.expire)
         expected = declared_length(request.headers.get("content-length"), self.max_bytes)
         name = clean_filename(filename)
         upload_id = new_id()

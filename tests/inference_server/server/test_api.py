@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ import pytest
 from crowdmocap_addon.result.reader import read_result
 from inference_server.pipeline.options import CaptureOptions
 from inference_server.server.schemas import JobOptions
+from inference_server.server.uploads import UploadStore
 
 from .conftest import FAKE_PREVIEW, STREET_CLIP, FakeRunner, footage_folders, wait_until
 
@@ -120,6 +123,23 @@ def test_bad_uploads_are_refused_with_a_code_and_leave_nothing(live_server, body
     if code == "unreadable_video":
         assert message.startswith("not a readable video: holiday.mp4")
         assert str(server.settings.data_dir) not in message  # server paths stay private
+    assert _uploads_left(server) == []
+
+
+def test_uploads_no_job_takes_are_deleted_after_the_keep_time(live_server, tmp_path):
+    server = live_server(upload_keep_hours=2)
+    old, recent = (server.upload(CLIP, f"{name}.avi").json()["upload_id"] for name in ("old", "recent"))
+    uploads = server.settings.data_dir / "uploads"
+    three_hours_ago = time.time() - 3 * 3600
+    os.utime(uploads / old / "upload.json", (three_hours_ago, three_hours_ago))
+    third = server.upload(CLIP, "third.avi")  # each new upload sweeps the expired ones first
+    assert third.status_code == 201
+    assert sorted(p.name for p in _uploads_left(server)) == sorted([recent, third.json()["upload_id"]])
+    assert _error(server.client.post("/v1/jobs", json={"upload_id": old}), 404, "upload_not_found")
+    assert server.client.post("/v1/jobs", json={"upload_id": recent}).status_code == 202
+    # and at start-up (what the app does when it opens its data folder)
+    os.utime(uploads / third.json()["upload_id"] / "upload.json", (three_hours_ago, three_hours_ago))
+    UploadStore(server.settings.data_dir, server.settings.max_upload_bytes, keep_s=2 * 3600)
     assert _uploads_left(server) == []
 
 
