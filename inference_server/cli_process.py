@@ -55,6 +55,7 @@ def _options(args: argparse.Namespace) -> CaptureOptions:
         smoothing=args.smoothing, focal_px=args.focal_px, focal_mm=args.focal_mm,
         sensor_width_mm=args.sensor_width_mm, fov_deg=args.fov, rois=args.rois, batch_size=args.batch_size,
         precision=args.precision, foot_lock=not args.no_foot_lock, ground_feet=not args.no_ground_feet,
+        fix_facing=not args.no_fix_facing,
     )  # fmt: skip
 
 
@@ -145,6 +146,9 @@ def add_process_command(commands: argparse._SubParsersAction) -> None:
     motion.add_argument("--no-ground-feet", action="store_true",
                         help="keep each person's estimated depth instead of standing their lowest foot on the "
                              "fitted floor (for footage of jumps)")  # fmt: skip
+    motion.add_argument("--no-fix-facing", action="store_true",
+                        help="keep frames where a walker faces against their direction of travel as estimated "
+                             "(by default they are taken for front/back flips and mirrored back)")  # fmt: skip
     focal = motion.add_mutually_exclusive_group()
     focal.add_argument("--focal-px", type=float, help="focal length in pixels")
     focal.add_argument("--focal-mm", type=float, help="focal length in mm (needs --sensor-width-mm)")

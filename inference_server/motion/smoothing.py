@@ -54,6 +54,8 @@ def gaussian_filter_weighted(values: np.ndarray, weights: np.ndarray, sigma: flo
     denominator = np.zeros(count)
     for offset, g in zip(offsets, kernel, strict=True):
         lo, hi = max(0, -offset), min(count, count - offset)  # t such that t + offset is inside
+        if lo >= hi:  # the kernel reaches past a short clip's other end
+            continue
         w = g * weights[lo + offset : hi + offset]
         numerator[lo:hi] += w[:, None] * flat[lo + offset : hi + offset]
         denominator[lo:hi] += w

@@ -47,6 +47,7 @@ class CaptureOptions:
     precision: str = "fp32"  # 3DCrowdNet autocast precision
     foot_lock: bool = True
     ground_feet: bool = True  # move each person along their foot's ray until it stands on the fitted floor
+    fix_facing: bool = True  # mirror back frames where a walker faces against their walk (front/back flips)
 
     def __post_init__(self) -> None:
         self.validate()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -13,12 +13,13 @@ from crowdmocap_addon.body.smpl_file import SmplModelData
 from crowdmocap_addon.result.schema import GroundPlane, PersonTrack, PinholeCamera
 
 from ..motion.contacts import foot_contact
+from ..motion.facing import COCO_MIRROR, flipped_frames, mirror_pose
 from ..motion.foot_lock import lock_feet
 from ..motion.from_track import MissingLandmarksError, lift_track, rest_skeleton
 from ..motion.ground import CAMERA_UP, fit_ground, lowest_foot_points
 from ..motion.grounding import ground_person
 from ..motion.shape import robust_betas
-from ..motion.smoothing import sign_continuous, smooth_motion
+from ..motion.smoothing import SmoothedMotion, sign_continuous, smooth_motion
 from ..tracking.tracker import Track
 from .progress import CancelToken, PipelineError, StageMeter
 from .stream import FrameEstimate, find_estimate
@@ -105,6 +106,49 @@ class MotionSettings:
     smoothing: float
     foot_lock: bool
     ground_feet: bool = True
+    fix_facing: bool = True
+
+
+def _refill_runs_beside(flipped: np.ndarray, filled: np.ndarray) -> np.ndarray:
+    """(T,) bool: the runs of filled-in frames that touch a flipped frame (their guesses mix both facings)."""
+    out = np.zeros_like(filled)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], filled.astype(np.int8), [0]])))
+    for first, end in zip(edges[::2], edges[1::2], strict=True):
+        if flipped[max(first - 1, 0)] or flipped[min(end, len(flipped) - 1)]:
+            out[first:end] = True
+    return out
+
+
+def unflip(person: PersonMotion, flipped: np.ndarray) -> PersonMotion:
+    """The person with ``flipped`` frames mirrored back (keypoint labels too) and the gaps beside them refilled."""
+    orient, pose, transl = person.global_orient.copy(), person.body_pose.copy(), person.transl.copy()
+    orient[flipped], pose[flipped], transl[flipped] = mirror_pose(orient[flipped], pose[flipped], transl[flipped],
+                                                                  person.rest_joints)  # fmt: skip
+    refill = _refill_runs_beside(flipped, person.confidence <= 0)
+    if refill.any() and (~refill).any():
+        rotations = interpolate_rotations(np.concatenate([orient[:, None], pose], axis=1), ~refill)
+        orient, pose = rotations[:, 0], rotations[:, 1:]
+    keypoints = person.track.keypoints.copy()
+    keypoints[flipped] = keypoints[flipped][:, COCO_MIRROR]
+    return replace(person, track=replace(person.track, keypoints=keypoints), global_orient=orient, body_pose=pose,
+                   transl=transl)  # fmt: skip
+
+
+def _smooth(person: PersonMotion, settings: MotionSettings) -> tuple[SmoothedMotion, np.ndarray]:
+    """The person's smoothed motion and its posed (T, 24, 3) joints."""
+    motion = smooth_motion(person.global_orient, person.body_pose, person.transl, person.confidence,
+                           fps=settings.fps, strength=settings.smoothing)  # fmt: skip
+    return motion, forward_kinematics(person.rest_joints, motion.global_orient, motion.body_pose, motion.transl).joints
+
+
+def _stand(person: PersonMotion, motion: SmoothedMotion, joints: np.ndarray, settings: MotionSettings, *,
+           camera: PinholeCamera, ground: GroundPlane | None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """With a floor (and grounding on), the root translation and joints that stand the person on it."""
+    if ground is None or not settings.ground_feet:
+        return motion.transl, joints
+    grounded = ground_person(joints, motion.transl, person.track.keypoints[:, ANKLES], person.confidence,
+                             camera=camera, ground=ground, fps=settings.fps)  # fmt: skip
+    return grounded.transl, joints + grounded.shift[:, None]
 
 
 def finish_people(
@@ -114,27 +158,26 @@ def finish_people(
     meter: StageMeter,
     cancel: CancelToken,
 ) -> tuple[list[PersonTrack], GroundPlane | None]:
-    """Smooth each person, fit the floor under everyone, put their feet on it, then contacts and foot locking."""
-    smoothed, joints = [], []
+    """Smooth each person, fit the floor under everyone, stand them on it, mirror front/back flips, then
+    contacts and foot locking."""
+    smoothed = []
     for person in people:
         cancel.check()
-        motion = smooth_motion(person.global_orient, person.body_pose, person.transl, person.confidence,
-                               fps=settings.fps, strength=settings.smoothing)  # fmt: skip
-        smoothed.append(motion)
-        joints.append(forward_kinematics(person.rest_joints, motion.global_orient, motion.body_pose,
-                                         motion.transl).joints)  # fmt: skip
-    fit = fit_ground(np.concatenate([lowest_foot_points(j) for j in joints])) if joints else None
+        smoothed.append(_smooth(person, settings))
+    fit = fit_ground(np.concatenate([lowest_foot_points(j) for _, j in smoothed])) if smoothed else None
     ground = fit.plane if fit is not None else None
     up = np.asarray(ground.normal) if ground is not None else CAMERA_UP
     result = []
-    for person, motion, estimated in zip(people, smoothed, joints, strict=True):
+    for person, (motion, joints) in zip(people, smoothed, strict=True):
         cancel.check()
+        transl, person_joints = _stand(person, motion, joints, settings, camera=camera, ground=ground)
+        if settings.fix_facing:
+            flipped = flipped_frames(motion.global_orient, transl, person.confidence, up, settings.fps)
+            if flipped.any():
+                person = unflip(person, flipped)  # noqa: PLW2901 - from here on, the corrected person
+                motion, joints = _smooth(person, settings)  # noqa: PLW2901
+                transl, person_joints = _stand(person, motion, joints, settings, camera=camera, ground=ground)
         track = person.track
-        transl, person_joints = motion.transl, estimated
-        if ground is not None and settings.ground_feet:
-            grounded = ground_person(estimated, transl, track.keypoints[:, ANKLES], person.confidence,
-                                     camera=camera, ground=ground, fps=settings.fps)  # fmt: skip
-            transl, person_joints = grounded.transl, estimated + grounded.shift[:, None]
         contact = foot_contact(person_joints, settings.fps, ground, ankle_keypoints=track.keypoints[:, ANKLES],
                                focal_px=camera.focal_px)  # fmt: skip
         body_pose = motion.body_pose

@@ -223,7 +223,7 @@ def _capture(
     else:
         people = lift_people(tracks, smpl, camera, people_meter, cancel)
     settings = MotionSettings(float(clip.info.fps) / options.stride, options.smoothing, options.foot_lock,
-                              options.ground_feet)  # fmt: skip
+                              options.ground_feet, options.fix_facing)  # fmt: skip
     finished, ground = finish_people(people, camera, settings, StageMeter("motion", len(people), "people", progress),
                                      cancel)  # fmt: skip
     return _Captured(finished, ground, processed, "smpl" if smpl is not None else "standin", warnings)

@@ -84,6 +84,7 @@ class JobOptions(BaseModel):
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
     foot_lock: bool = True
     ground_feet: bool = Field(True, description="put each person's lowest foot on the fitted floor (off for jumps)")
+    fix_facing: bool = Field(True, description="mirror back frames where a walker faces against their walk")
     preview: bool = Field(False, description="also render an overlay video (GET /v1/jobs/{id}/preview)")
 
     def capture_values(self) -> dict[str, Any]:

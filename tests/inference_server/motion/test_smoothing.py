@@ -96,3 +96,10 @@ def test_jitter_drops_and_accuracy_improves_on_a_noisy_track():
     assert error_after < 0.7 * error_before
     # measured at strength 1: jitter 318 -> 9.3 m/s^2 (true motion 3.5), mean joint error 14.3 -> 4.2 cm
     assert np.abs(out.body_pose[20:-20, 0, 0]).max() > 0.8 * 0.5  # the 1 Hz hip swing keeps its amplitude
+
+
+def test_a_kernel_wider_than_the_clip_averages_the_whole_short_clip():
+    values = np.array([[0.0], [1.0], [2.0], [3.0]])
+    smoothed = gaussian_filter_weighted(values, np.ones(4), sigma=50.0)  # radius 150 frames over 4
+    np.testing.assert_allclose(smoothed[:, 0], 1.5, atol=0.01)
+    np.testing.assert_allclose(gaussian_filter_weighted(values[:1], np.ones(1), sigma=50.0), values[:1])

@@ -12,6 +12,7 @@ import pytest
 
 from crowdmocap_addon.body.skeleton import forward_kinematics
 from crowdmocap_addon.result.reader import read_result
+from inference_server.motion.facing import facing_directions, travel_directions
 from inference_server.pipeline import (
     CancelToken,
     CaptureOptions,
@@ -77,6 +78,7 @@ def test_whole_clip_gives_grounded_people_a_preview_and_full_provenance(replay, 
     assert result.ground is not None and options["ground_feet"] is True
     for person in result.people:
         assert 1.4 < np.median(_head_heights(result, person)) < 1.75  # feet on the floor: heads at a person's height
+        assert _walking_backwards(result, person) == 0  # front/back flips mirrored back
         assert ((person.foot_contact >= 0) & (person.foot_contact <= 1)).all()
     # progress: every stage reports, counts only grow, and each stage ends complete
     stages = [e.stage for e in events]
@@ -96,12 +98,23 @@ def _head_heights(result, person) -> np.ndarray:
     return joints[:, 15] @ np.asarray(result.ground.normal) + result.ground.offset
 
 
-def test_without_grounding_people_keep_their_depth_from_size_alone(replay, tmp_path):
-    summary = run_capture(STREET, tmp_path / "r.npz", CaptureOptions(ground_feet=False))
+def _walking_backwards(result, person, fps: float = 10.0) -> int:
+    """Frames where the person moves faster than a stroll while facing more than 120 degrees away from it."""
+    up = np.asarray(result.ground.normal)
+    velocity = travel_directions(person.transl, person.confidence, up, fps)
+    speed = np.linalg.norm(velocity, axis=1)
+    cosine = (facing_directions(person.global_orient, up) * velocity).sum(axis=1) / np.maximum(speed, 1e-9)
+    return int(((speed > 0.5) & (cosine < -0.5) & (person.confidence > 0)).sum())
+
+
+def test_without_grounding_and_facing_fix_people_keep_what_the_estimators_said(replay, tmp_path):
+    summary = run_capture(STREET, tmp_path / "r.npz", CaptureOptions(ground_feet=False, fix_facing=False))
     result = read_result(summary.result_path)
-    assert result.pipeline.options["ground_feet"] is False
+    assert result.pipeline.options["ground_feet"] is False and result.pipeline.options["fix_facing"] is False
     heads = [float(np.median(_head_heights(result, person))) for person in result.people]
     assert min(heads) < 1.0  # the person by the sign post sinks into the floor, as measured before grounding
+    # a person walking away comes out of an occlusion facing the camera (BlazePose's front/back flip)
+    assert sum(_walking_backwards(result, person) for person in result.people) >= 3
 
 
 def test_frame_range_stride_and_max_people(replay, tmp_path):
