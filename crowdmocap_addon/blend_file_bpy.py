@@ -1,8 +1,9 @@
-"""What every headless command that writes a scene shares: saving the .blend and reporting on stderr."""
+"""What the headless commands share: opening and saving the .blend, picking people, reporting on stderr."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import bpy
@@ -33,3 +34,17 @@ def open_blend(path: Path) -> None:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such .blend file")
     bpy.ops.wm.open_mainfile(filepath=str(path))
+
+
+def pick_armatures(
+    scene_file: Path, keep: Callable[[bpy.types.Object], bool], names: Sequence[str] | None, what: str
+) -> list[bpy.types.Object]:
+    """The open scene's armatures that ``keep`` accepts, sorted by name, only those in ``names`` when given
+    (``--person``); FileNotFoundError (a clean exit 1) names the scene when none is left."""
+    found = sorted((o for o in bpy.context.scene.objects if o.type == "ARMATURE" and keep(o)), key=lambda o: o.name)
+    if names:
+        wanted = set(names)
+        found = [obj for obj in found if obj.name in wanted]
+    if not found:
+        raise FileNotFoundError(f"{scene_file}: no {what}" + (" among --person" if names else ""))
+    return found

@@ -24,7 +24,7 @@ def preset_for(file_format: str, preset: str | None) -> ExportPreset:
 def _cmd_export(args: argparse.Namespace) -> int:
     import bpy
 
-    from ..blend_file_bpy import open_blend
+    from ..blend_file_bpy import open_blend, pick_armatures
     from .export_bpy import export_people
 
     try:
@@ -32,12 +32,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     except argparse.ArgumentTypeError as exc:
         args.parser.error(str(exc))
     open_blend(args.scene)
-    people = sorted((o for o in bpy.context.scene.objects if o.type == "ARMATURE"), key=lambda o: o.name)
-    if args.people:
-        wanted = set(args.people)
-        people = [o for o in people if o.name in wanted]
-    if not people:
-        raise FileNotFoundError(f"{args.scene}: no armature to export" + (" among --people" if args.people else ""))
+    people = pick_armatures(args.scene, lambda obj: True, args.person, "armature to export")
 
     def progress(done: int, total: int, path: Path) -> None:
         print(f"[{done}/{total}] wrote {path}")
@@ -59,7 +54,7 @@ def add_export_command(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--preset", choices=("unity", "unreal"), help="FBX flavour (default unity)")
     export.add_argument("--per-person", action="store_true", help="one file per person (BVH always is)")
     export.add_argument("--no-mesh", action="store_true", help="animation and skeleton only")
-    export.add_argument("--people", nargs="+", metavar="NAME", help="only these armatures (e.g. Person_007)")
+    export.add_argument("--person", nargs="+", metavar="NAME", help="only these armatures (e.g. Person_007)")
     export.add_argument("--name", help="capture name used in file names (default: the scene's file name)")
     export.add_argument("-o", "--output", type=Path, required=True, help="folder to write into")
     export.set_defaults(run=_cmd_export, parser=export)

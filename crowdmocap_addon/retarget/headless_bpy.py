@@ -51,15 +51,11 @@ def load_rig(path: Path):
 def _cmd_retarget(args: argparse.Namespace) -> int:
     import bpy
 
-    from ..blend_file_bpy import open_blend, report_to_stderr, save_blend
+    from ..blend_file_bpy import open_blend, pick_armatures, report_to_stderr, save_blend
     from .retarget_bpy import is_crowdmocap_armature, retarget
 
     open_blend(args.scene)
-    people = sorted((obj for obj in bpy.context.scene.objects if is_crowdmocap_armature(obj)), key=lambda o: o.name)
-    if args.person:
-        people = [obj for obj in people if obj.name in set(args.person)]
-    if not people:
-        raise FileNotFoundError(f"{args.scene}: no CrowdMocap people" + (" among --person" if args.person else ""))
+    people = pick_armatures(args.scene, is_crowdmocap_armature, args.person, "CrowdMocap people")
     try:
         if len(people) > 1 and not args.per_person:
             raise RetargetError(f"{len(people)} people in {args.scene.name}: pass --per-person, or --person NAME")

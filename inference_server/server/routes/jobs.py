@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -30,6 +32,17 @@ def _not_found(job_id: str) -> ApiError:
     return ApiError(404, "job_not_found", f"no job {job_id!r}")
 
 
+@contextmanager
+def _known_job(job_id: str) -> Iterator[None]:
+    """A 404 for an id that is malformed (never reaches the store) or that the store does not know."""
+    if not is_valid_id(job_id):
+        raise _not_found(job_id)
+    try:
+        yield
+    except JobNotFoundError:
+        raise _not_found(job_id) from None
+
+
 def _status(ctx: ServerContext, job_id: str) -> JobStatus:
     snap = ctx.jobs.snapshot(job_id) if is_valid_id(job_id) else None
     if snap is None:
@@ -39,12 +52,8 @@ def _status(ctx: ServerContext, job_id: str) -> JobStatus:
 
 
 def _finished_record(ctx: ServerContext, job_id: str) -> JobRecord:
-    if not is_valid_id(job_id):
-        raise _not_found(job_id)
-    try:
+    with _known_job(job_id):
         record = ctx.jobs.get(job_id)
-    except JobNotFoundError:
-        raise _not_found(job_id) from None
     if record.state != DONE:
         raise ApiError(409, "job_not_finished", f"job {job_id} is {record.state}; its files exist once it is done")
     return record
@@ -163,12 +172,8 @@ def get_preview(job_id: str, ctx: Ctx) -> FileResponse:
     responses={**NOT_FOUND, 409: {"model": ErrorResponse, "description": "the job already finished"}},
 )
 def cancel_job(job_id: str, ctx: Ctx) -> JobStatus:
-    if not is_valid_id(job_id):
-        raise _not_found(job_id)
-    try:
+    with _known_job(job_id):
         previous = ctx.worker.cancel(job_id)
-    except JobNotFoundError:
-        raise _not_found(job_id) from None
     if previous not in ("queued", "running", CANCELLED):
         raise ApiError(409, "job_finished", f"job {job_id} already ended ({previous}); nothing to cancel")
     return _status(ctx, job_id)
@@ -177,10 +182,6 @@ def cancel_job(job_id: str, ctx: Ctx) -> JobStatus:
 @router.delete("/{job_id}", response_model=Deleted, summary="Delete a job and its files (cancels it if running)",
                responses=NOT_FOUND)  # fmt: skip
 def delete_job(job_id: str, ctx: Ctx) -> Deleted:
-    if not is_valid_id(job_id):
-        raise _not_found(job_id)
-    try:
+    with _known_job(job_id):
         ctx.worker.delete(job_id)
-    except JobNotFoundError:
-        raise _not_found(job_id) from None
     return Deleted(id=job_id)

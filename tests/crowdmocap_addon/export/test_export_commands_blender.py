@@ -27,7 +27,7 @@ def test_headless_export_per_person_and_for_the_crowd(scene_file, tmp_path, caps
     assert "[3/3] wrote" in capsys.readouterr().out
     assert main(["export", str(scene_file), "--format", "glb", "-o", str(tmp_path / "web")]) == 0
     assert [p.name for p in (tmp_path / "web").iterdir()] == ["plaza_crowd.glb"]
-    assert main(["export", str(scene_file), "--format", "bvh", "--people", "Person_004", "-o",
+    assert main(["export", str(scene_file), "--format", "bvh", "--person", "Person_004", "-o",
                  str(tmp_path / "bvh")]) == 0  # fmt: skip
     assert [p.name for p in (tmp_path / "bvh").iterdir()] == ["plaza_Person_004.bvh"]
 
@@ -38,7 +38,8 @@ def test_headless_export_refuses_bad_requests(scene_file, tmp_path, capsys):
     assert usage.value.code == 2 and "does not apply to --format glb" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "nothing.blend"), "--format", "fbx", "-o", str(tmp_path)]) == 1
     assert "no such .blend file" in capsys.readouterr().err
-    assert main(["export", str(scene_file), "--format", "fbx", "--people", "Nobody", "-o", str(tmp_path)]) == 1
+    assert main(["export", str(scene_file), "--format", "fbx", "--person", "Nobody", "-o", str(tmp_path)]) == 1
+    assert "no armature to export among --person" in capsys.readouterr().err
 
 
 def test_the_operator_exports_the_scene_people_with_progress(bpy_empty, scene_file, tmp_path):

@@ -255,6 +255,9 @@ def test_errors_are_json_with_stable_codes(live_server):
     _error(server.client.put("/v1/jobs"), 405, "method_not_allowed")
     _error(server.client.get("/v1/jobs/" + "a" * 22), 404, "job_not_found")
     _error(server.client.get("/v1/jobs/" + "." * 22), 404, "job_not_found")  # right length, not an id
+    for job_id in ("a" * 22, "." * 22):  # unknown, and malformed (never reaches the store)
+        for method, route in (("GET", "/result"), ("GET", "/preview"), ("POST", "/cancel"), ("DELETE", "")):
+            _error(server.client.request(method, f"/v1/jobs/{job_id}{route}"), 404, "job_not_found")
     _error(server.client.get("/v1/jobs/..%2F..%2Fetc"), 404, "not_found")  # decoded: no such route
     _error(server.client.post("/v1/jobs", content=b"{", headers={"content-type": "application/json"}), 422,
            "invalid_request")  # fmt: skip
