@@ -23,16 +23,17 @@ sys.path.insert(0, str(REPO))
 
 import bpy  # noqa: E402
 
-from crowdmocap_addon.body.skeleton import JOINT_NAMES  # noqa: E402
+from crowdmocap_addon.core.joints import JOINT_NAMES  # noqa: E402
+from crowdmocap_addon.core.result.writer import write_result  # noqa: E402
+from crowdmocap_addon.core.world import world_transform  # noqa: E402
 from crowdmocap_addon.scene import build_bpy  # noqa: E402
-from crowdmocap_addon.scene.axes import armature_frame, world_transform  # noqa: E402
+from crowdmocap_addon.scene.axes import armature_frame  # noqa: E402
 from crowdmocap_addon.scene.keyframes import (  # noqa: E402
     CUSTOM_PROPERTIES,
     bone_quaternions,
     pelvis_locations,
 )
 from crowdmocap_addon.scene.timeline import scene_frames  # noqa: E402
-from inference_server.result.writer import write_result  # noqa: E402
 from tests.helpers.captures import make_capture  # noqa: E402
 
 CHANNELS_PER_PERSON = 24 * 4 + 3 + len(CUSTOM_PROPERTIES)  # visibility adds 2 x 3 keys per object

@@ -24,10 +24,10 @@ def main() -> None:
     import bpy
     import numpy as np
 
+    from crowdmocap_addon.core.result.writer import write_result
     from crowdmocap_addon.export.export_bpy import export_people, people_in
     from crowdmocap_addon.export.presets import PRESETS
     from crowdmocap_addon.scene.build_bpy import import_result
-    from inference_server.result.writer import write_result
     from tests.helpers.captures import make_capture, make_person
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

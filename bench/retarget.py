@@ -24,10 +24,10 @@ sys.path.insert(0, str(REPO))
 import bpy  # noqa: E402
 import numpy as np  # noqa: E402
 
+from crowdmocap_addon.core.result.writer import write_result  # noqa: E402
 from crowdmocap_addon.retarget import retarget_bpy  # noqa: E402
 from crowdmocap_addon.retarget.transfer import RetargetOptions  # noqa: E402
 from crowdmocap_addon.scene.build_bpy import import_result  # noqa: E402
-from inference_server.result.writer import write_result  # noqa: E402
 from tests.crowdmocap_addon.retarget.motion import stepping_capture  # noqa: E402
 from tests.crowdmocap_addon.retarget.rigs import build_armature, ue5_rig  # noqa: E402
 

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .body.smpl_file import SmplModelError
+from .core.body.smpl_file import SmplModelError
+from .core.result.reader import read_result
+from .core.result.schema import ResultFormatError
 from .export.headless_bpy import add_export_command
-from .result.reader import read_result
-from .result.schema import ResultFormatError
 from .retarget.headless_bpy import add_retarget_command
 
 

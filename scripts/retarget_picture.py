@@ -31,8 +31,8 @@ def mixamo_character(bpy):
     """The Mixamo-like rig with the stand-in body skinned to it (groups named after the rig's bones)."""
     import numpy as np
 
-    from crowdmocap_addon.body.skeleton import JOINT_NAMES, PARENTS
-    from crowdmocap_addon.body.standin import load_standin_body
+    from crowdmocap_addon.core.body.standin import load_standin_body
+    from crowdmocap_addon.core.joints import JOINT_NAMES, PARENTS
     from crowdmocap_addon.scene.axes import SMPL_TO_BLENDER
     from tests.crowdmocap_addon.retarget.rigs import build_armature, mixamo_rig, world_joints
 

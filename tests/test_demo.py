@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from crowdmocap_addon.result.reader import read_result
+from crowdmocap_addon.core.result.reader import read_result
 from scripts import demo  # scripts/ is importable from the repository root
 from scripts.retarget_picture import PANEL_SIZE, retarget_picture
 

@@ -35,17 +35,6 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one():
     assert "make test" in (REPO / ".ci" / "run").read_text()
 
 
-def test_addon_package_never_imports_bpy_outside_its_glue_modules():
-    """bpy only in register/preferences/headless and in modules named ``*_bpy.py``; the rest is plain Python."""
-    glue = {"__init__.py", "preferences.py", "headless.py"}
-    for path in (REPO / "crowdmocap_addon").rglob("*.py"):
-        if path.name in glue or path.stem.endswith("_bpy"):
-            continue
-        text = path.read_text()
-        assert "import bpy" not in text, path
-        assert "from bpy" not in text, path
-
-
 def test_console_scripts_are_installed_and_run():
     try:
         scripts = {ep.name for ep in metadata.distribution("crowdmocap").entry_points if ep.group == "console_scripts"}

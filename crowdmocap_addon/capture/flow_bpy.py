@@ -11,11 +11,11 @@ from pathlib import Path
 
 import bpy
 
-from ..body.smpl_file import SmplModelError
 from ..client.capture_job import CaptureJob, CaptureSnapshot
 from ..client.http import ServerClient
 from ..client.job_options import job_options
-from ..result.schema import ResultFormatError
+from ..core.body.smpl_file import SmplModelError
+from ..core.result.schema import ResultFormatError
 from ..scene.build_bpy import import_result
 
 ADDON_PACKAGE = __package__.rpartition(".")[0]  # "crowdmocap_addon", or "bl_ext.<repo>.crowdmocap"

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..body.rotations import matrix_to_quaternion
-from ..scene.keyframes import Channel, sign_continuous
+from ..core.geometry import matrix_to_quaternion, sign_continuous
+from ..scene.keyframes import Channel
 from .transforms import EULER_ORDERS, matrix_to_axis_angle4, matrix_to_euler, unwrap_euler
 
 ROTATION_MODES = ("QUATERNION", *EULER_ORDERS, "AXIS_ANGLE")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from ..body.skeleton import JOINT_NAMES
+from ..core.joints import JOINT_NAMES
 
 PRESET_FORMAT = "crowdmocap-bone-map"
 PRESET_VERSION = 1

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import bpy
 import numpy as np
 
-from ..body.skeleton import JOINT_NAMES
+from ..core.geometry import rotation_angle
+from ..core.joints import JOINT_NAMES
 from ..scene.animation_bpy import animate
 from ..scene.armature_bpy import PERSON_ID_PROPERTY
 from ..scene.keyframes import Channel
@@ -27,7 +28,7 @@ from .presets import BoneMap, detect, find_preset, resolve
 from .presets_bpy import all_presets
 from .rig_bpy import skeleton_of, source_motion, visibility_keys
 from .transfer import RetargetedMotion, RetargetError, RetargetOptions, TargetRig, retarget_motion
-from .transforms import rotation_angle, rotation_part
+from .transforms import rotation_part
 
 Report = Callable[[str, str], None]  # (level "INFO" | "WARNING", message)
 CONSTRAINT_TOLERANCE_DEG = 1.0

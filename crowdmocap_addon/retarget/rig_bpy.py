@@ -13,11 +13,12 @@ import functools
 import bpy
 import numpy as np
 
+from ..core.geometry import quaternion_to_matrix
 from ..scene.keyframes import CONTACT_LEFT_PROPERTY, CONTACT_RIGHT_PROPERTY
 from .armature import Skeleton, pose_matrices, topological_order
 from .channels import bone_path
 from .transfer import SourceMotion
-from .transforms import axis_angle4_to_matrix, euler_to_matrix, quaternion_to_matrix
+from .transforms import axis_angle4_to_matrix, euler_to_matrix
 
 CurveKey = tuple[str, int]  # (data path, array index)
 

@@ -6,7 +6,7 @@ import json
 
 import bpy
 
-from ..body.skeleton import JOINT_NAMES
+from ..core.joints import JOINT_NAMES
 from .presets import BoneMap
 from .presets_bpy import all_presets
 

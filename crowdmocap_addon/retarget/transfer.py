@@ -31,10 +31,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..body.skeleton import JOINT_NAMES, PARENTS
-from . import footpin
+from ..core.geometry import swing_rotation
+from ..core.joints import JOINT_NAMES, PARENTS, SMPL_LEGS
+from ..core.legs import leg_swings, pin_schedule, two_bone_ik
 from .armature import Skeleton, apply_basis, local_location, local_rotation, parent_frame
-from .transforms import rotation_part, swing_between
+from .transforms import rotation_part
 
 ROOT_MOTION_MODES = ("HIPS", "IN_PLACE", "ROOT_BONE")
 _J = {name: index for index, name in enumerate(JOINT_NAMES)}
@@ -52,8 +53,6 @@ AIM_CHILD: dict[int, int | None] = {
     **{_J[f"{s}_wrist"]: _J[f"{s}_hand"] for s in ("left", "right")},
     **{_J[f"{s}_hand"]: None for s in ("left", "right")},
 }  # fmt: skip
-LEGS = {side: (_J[f"{side}_hip"], _J[f"{side}_knee"], _J[f"{side}_ankle"], _J[f"{side}_foot"])
-        for side in ("left", "right")}  # fmt: skip
 
 
 class RetargetError(ValueError):
@@ -137,7 +136,7 @@ def _facing_turn(src_heads: np.ndarray, tgt_heads: dict[int, np.ndarray]) -> np.
             target = (tgt_heads[a] - tgt_heads[b]) * [1.0, 1.0, 0.0]
             source = (src_heads[a] - src_heads[b]) * [1.0, 1.0, 0.0]
             if np.linalg.norm(target) > 1e-9 and np.linalg.norm(source) > 1e-9:
-                return swing_between(target, source)
+                return swing_rotation(target, source)
     return np.eye(3)
 
 
@@ -157,7 +156,7 @@ def rest_alignment(
             target_dir = turn @ (tgt_heads[aim] - tgt_heads[joint])
             source_dir = src_heads[aim] - src_heads[joint]
             if np.linalg.norm(target_dir) > 1e-9 and np.linalg.norm(source_dir) > 1e-9:
-                align[joint] = swing_between(target_dir, source_dir) @ turn
+                align[joint] = swing_rotation(target_dir, source_dir) @ turn
                 continue
         ancestor = PARENTS[joint]
         while ancestor >= 0 and ancestor not in align:
@@ -264,23 +263,23 @@ def _pin_feet(
         return weights
     to_world = rig.skeleton.object_matrix
     heads = pose[:, :, :3, 3] @ to_world[:3, :3].T + to_world[:3, 3]  # (T, B, 3) world
-    for column, (hip_j, knee_j, ankle_j, toe_j) in enumerate(LEGS.values()):
+    for column, (hip_j, knee_j, ankle_j, toe_j) in enumerate(SMPL_LEGS):
         if not all(joint in rig.joints for joint in (hip_j, knee_j, ankle_j)):
             continue
         thigh, calf, foot = (rig.joints[joint] for joint in (hip_j, knee_j, ankle_j))
         hip, knee, ankle = heads[:, thigh], heads[:, calf], heads[:, foot]
-        schedule = footpin.pin_schedule(
-            ankle, source.contacts[:, column], options.contact_threshold, options.blend_frames
+        schedule = pin_schedule(
+            ankle, source.contacts[:, column], threshold=options.contact_threshold, blend=options.blend_frames
         )
         active = schedule.weights > 0
         if not np.any(active):
             continue
         toe = rig.joints.get(toe_j)
         forward = heads[:, toe] - ankle if toe is not None else np.broadcast_to([0.0, -1.0, 0.0], ankle.shape)
-        new_knee, new_ankle = footpin.two_bone_ik(
+        new_knee, new_ankle = two_bone_ik(
             hip[active], knee[active], ankle[active], schedule.targets[active], forward[active]
         )
-        thigh_swing, calf_swing = footpin.leg_swings(hip[active], knee[active], ankle[active], new_knee, new_ankle)
+        thigh_swing, calf_swing = leg_swings(hip[active], knee[active], ankle[active], new_knee, new_ankle)
         world[thigh][active] = thigh_swing @ world[thigh][active]
         world[calf][active] = calf_swing @ world[calf][active]
         weights[:, column] = schedule.weights
@@ -322,7 +321,7 @@ def retarget_motion(source: SourceMotion, rig: TargetRig, options: RetargetOptio
             notes.append("the source has no foot-contact curves: feet are not pinned")
         weights = _pin_feet(rig, source, world, pose, options)
         if np.any(weights > 0):
-            legs = {rig.joints[joint] for chain in LEGS.values() for joint in chain[:2] if joint in rig.joints}
+            legs = {rig.joints[joint] for leg in SMPL_LEGS for joint in (leg.hip, leg.knee) if joint in rig.joints}
             to_armature.update({bone: object_rot.T @ world[bone] for bone in legs})
             first = (pose, rotations, locations)
             pose, rotations, locations = _solve(rig, to_armature, heads, frames, previous=first, changed=legs)

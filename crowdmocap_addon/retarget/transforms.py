@@ -1,4 +1,4 @@
-"""Batched rotation helpers the retargeter needs beyond ``body.rotations``: quaternions, Euler orders, swings.
+"""Rotation helpers only the retargeter needs, beyond ``core.geometry``: Euler orders, Blender axis-angle.
 
 Matrices act on column vectors (x' = R @ x); quaternions are (w, x, y, z), Blender's order. Blender's Euler
 order ``"XYZ"`` applies X first, then Y, then Z: R = Rz · Ry · Rx.
@@ -8,25 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..body.rotations import matrix_to_quaternion
+from ..core.geometry import matrix_to_quaternion, quaternion_to_matrix
 
 _EPS = 1e-12
 EULER_ORDERS = ("XYZ", "XZY", "YXZ", "YZX", "ZXY", "ZYX")
-
-
-def quaternion_to_matrix(quat: np.ndarray) -> np.ndarray:
-    """(..., 4) quaternions (w, x, y, z), any norm > 0 -> (..., 3, 3); normalised first, as Blender does."""
-    q = np.asarray(quat, dtype=np.float64)
-    q = q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), _EPS)
-    w, x, y, z = np.moveaxis(q, -1, 0)
-    return np.stack(
-        [
-            1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-            2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-            2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
-        ],
-        axis=-1,
-    ).reshape((*q.shape[:-1], 3, 3))  # fmt: skip
 
 
 def _axis_rotation(axis: int, angle: np.ndarray) -> np.ndarray:
@@ -109,29 +94,6 @@ def axis_angle4_to_matrix(axis_angle: np.ndarray) -> np.ndarray:
     return quaternion_to_matrix(np.concatenate([np.cos(half), np.sin(half) * axis], axis=-1))
 
 
-def swing_between(current: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """(..., 3) and (..., 3) directions -> (..., 3, 3) the smallest rotations turning ``current`` onto ``target``.
-
-    Opposite directions turn half a circle about an axis across them.
-    """
-    a = np.asarray(current, dtype=np.float64)
-    b = np.asarray(target, dtype=np.float64)
-    a = a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), _EPS)
-    b = b / np.maximum(np.linalg.norm(b, axis=-1, keepdims=True), _EPS)
-    cos = np.sum(a * b, axis=-1)
-    axis = np.cross(a, b)
-    # Half-angle quaternion (1 + cos, a x b), normalised: exact and stable away from cos = -1.
-    quat = np.concatenate([(1.0 + cos)[..., None], axis], axis=-1)
-    opposite = (1.0 + cos) < 1e-9
-    if np.any(opposite):
-        helper = np.where(np.abs(a[..., :1]) < 0.9, np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
-        across = np.cross(a, helper)
-        across = across / np.maximum(np.linalg.norm(across, axis=-1, keepdims=True), _EPS)
-        flipped = np.concatenate([np.zeros((*cos.shape, 1)), across], axis=-1)
-        quat = np.where(opposite[..., None], flipped, quat)
-    return quaternion_to_matrix(quat)
-
-
 def rotation_part(matrix: np.ndarray) -> np.ndarray:
     """(..., 4, 4) or (..., 3, 3) affine -> (..., 3, 3) its rotation, scale removed column by column.
 
@@ -139,16 +101,3 @@ def rotation_part(matrix: np.ndarray) -> np.ndarray:
     """
     m = np.asarray(matrix, dtype=np.float64)[..., :3, :3]
     return m / np.maximum(np.linalg.norm(m, axis=-2, keepdims=True), _EPS)
-
-
-def rotation_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(..., 3, 3) and (..., 3, 3) -> (...,) the angle in radians of a⁻¹ · b."""
-    rel = np.swapaxes(np.asarray(a), -1, -2) @ np.asarray(b)
-    cos = (np.trace(rel, axis1=-2, axis2=-1) - 1.0) / 2.0
-    return np.arccos(np.clip(cos, -1.0, 1.0))
-
-
-def smoothstep(x: np.ndarray) -> np.ndarray:
-    """Hermite ease 3x² − 2x³ on [0, 1] (clamped): zero slope at both ends, so blends start and stop softly."""
-    t = np.clip(np.asarray(x, dtype=np.float64), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)

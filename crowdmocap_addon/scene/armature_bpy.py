@@ -8,8 +8,8 @@ import bpy
 import numpy as np
 from mathutils import Matrix
 
-from ..body.skeleton import JOINT_NAMES, PARENTS
-from ..result.schema import PersonTrack
+from ..core.joints import JOINT_NAMES, PARENTS
+from ..core.result.schema import PersonTrack
 from .axes import SMPL_TO_BLENDER
 from .names import person_name
 from .rig import bone_tails

@@ -14,10 +14,10 @@ from functools import cached_property
 
 import numpy as np
 
-from ..body.skeleton import NUM_JOINTS
-from ..body.smpl_file import SmplModelData
-from ..body.standin import StandinBody
-from ..result.schema import PersonTrack
+from ..core.body.smpl_file import SmplModelData
+from ..core.body.standin import StandinBody
+from ..core.joints import NUM_JOINTS
+from ..core.result.schema import PersonTrack
 
 MIN_WEIGHT = 1e-6  # below this a vertex is left out of a joint's vertex group
 

@@ -12,14 +12,15 @@ from pathlib import Path
 
 import bpy
 
-from ..body.smpl_file import load_smpl_model
-from ..body.standin import load_standin_body
-from ..result.reader import read_result
-from ..result.schema import CaptureResult
+from ..core.body.smpl_file import load_smpl_model
+from ..core.body.standin import load_standin_body
+from ..core.result.reader import read_result
+from ..core.result.schema import CaptureResult
+from ..core.world import world_transform
 from . import keyframes
 from .animation_bpy import animate
 from .armature_bpy import build_bones, create_armature_objects
-from .axes import armature_frame, camera_matrix_world, world_transform
+from .axes import armature_frame, camera_matrix_world
 from .body_mesh import BodySource, SmplBodies, StandinBodies
 from .camera_bpy import apply_render_settings, attach_footage, create_camera
 from .camera_math import blender_camera_params, deepest_pelvis

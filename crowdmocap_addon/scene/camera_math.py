@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..result.schema import CaptureResult, PinholeCamera, VideoInfo
+from ..core.result.schema import CaptureResult, PinholeCamera, VideoInfo
 
 SENSOR_MM = 36.0  # full-frame width; any value works, the focal length is scaled with it
 CLIP_START_M = 0.05

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..body.skeleton import JOINT_NAMES, change_frame
-from ..result.schema import PersonTrack
-from .axes import WorldTransform
+from ..core.body.skeleton import change_frame
+from ..core.geometry import axis_angle_to_quaternion, sign_continuous
+from ..core.joints import JOINT_NAMES
+from ..core.result.schema import PersonTrack
+from ..core.world import WorldTransform
 from .timeline import FRAME_OFFSET, scene_frames
 
 CONFIDENCE_PROPERTY = "crowdmocap_confidence"
@@ -22,7 +24,6 @@ CONTACT_RIGHT_PROPERTY = "crowdmocap_contact_right"
 CUSTOM_PROPERTIES = (CONFIDENCE_PROPERTY, CONTACT_LEFT_PROPERTY, CONTACT_RIGHT_PROPERTY)
 VISIBILITY_PATHS = ("hide_viewport", "hide_render")
 ROOT_BONE = JOINT_NAMES[0]
-_SMALL_ANGLE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -48,29 +49,6 @@ def interleave(frames: np.ndarray, values: np.ndarray) -> np.ndarray:
     if frames.shape != values.shape or frames.ndim != 1:
         raise ValueError(f"frames {frames.shape} and values {values.shape} must be equal 1-D shapes")
     return np.stack([frames, values], axis=1).reshape(-1)
-
-
-def axis_angle_to_quaternion(axis_angle: np.ndarray) -> np.ndarray:
-    """(..., 3) axis-angle -> (..., 4) unit quaternions (w, x, y, z), Blender's component order."""
-    aa = np.asarray(axis_angle, dtype=np.float64)
-    angle = np.linalg.norm(aa, axis=-1, keepdims=True)
-    # sin(a/2)/a -> 1/2 as a -> 0; the series keeps tiny rotations exact.
-    scale = np.where(angle > _SMALL_ANGLE, np.sin(angle / 2) / np.where(angle > _SMALL_ANGLE, angle, 1.0), 0.5)
-    return np.concatenate([np.cos(angle / 2), aa * scale], axis=-1)
-
-
-def sign_continuous(quaternions: np.ndarray) -> np.ndarray:
-    """(T, ..., 4) -> the same rotations with each frame's sign chosen so neighbours have a positive dot.
-
-    q and -q are one rotation, but interpolating between keys of opposite sign swings the long way round.
-    """
-    quat = np.asarray(quaternions, dtype=np.float64)
-    if quat.shape[0] < 2:
-        return quat.copy()
-    dots = np.sum(quat[1:] * quat[:-1], axis=-1)  # (T-1, ...)
-    flips = np.where(dots < 0, -1.0, 1.0)
-    signs = np.concatenate([np.ones((1, *flips.shape[1:])), np.cumprod(flips, axis=0)], axis=0)
-    return quat * signs[..., None]
 
 
 def bone_quaternions(track: PersonTrack, armature: WorldTransform) -> np.ndarray:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import bpy
 import numpy as np
 
-from ..body.skeleton import JOINT_NAMES
-from ..result.schema import PersonTrack
+from ..core.joints import JOINT_NAMES
+from ..core.result.schema import PersonTrack
 from .body_mesh import BodySource, vertex_group_entries
 from .names import body_name
 from .transaction_bpy import CreatedData

@@ -7,8 +7,8 @@ from pathlib import Path
 import bpy
 from bpy_extras.io_utils import ImportHelper
 
-from ..body.smpl_file import SmplModelError
-from ..result.schema import ResultFormatError
+from ..core.body.smpl_file import SmplModelError
+from ..core.result.schema import ResultFormatError
 from .build_bpy import import_result
 
 _ADDON_PACKAGE = __package__.rpartition(".")[0]  # "crowdmocap_addon", or "bl_ext.<repo>.crowdmocap"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..body.skeleton import NUM_JOINTS, PARENTS
+from ..core.joints import NUM_JOINTS, PARENTS
 
 MIN_BONE_LENGTH = 0.02  # metres; Blender deletes zero-length bones
 

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..result.schema import CaptureResult
+from ..core.result.schema import CaptureResult
 
 FRAME_OFFSET = 1
 _MAX_SCENE_FPS = 32767  # RenderSettings.fps is a short

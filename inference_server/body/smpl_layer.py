@@ -17,8 +17,8 @@ import smplx
 import torch
 from smplx.utils import Struct
 
-from crowdmocap_addon.body.skeleton import NUM_BODY_JOINTS, NUM_JOINTS
-from crowdmocap_addon.body.smpl_file import SmplModelData, load_smpl_model
+from crowdmocap_addon.core.body.smpl_file import SmplModelData, load_smpl_model
+from crowdmocap_addon.core.joints import NUM_BODY_JOINTS, NUM_JOINTS
 
 # smplx's defaults index vertices of the real 6890-vertex mesh for its extra joints; they are not
 # part of our output (only the 24 kinematic joints are), so smaller meshes get harmless in-range ids.

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
-from crowdmocap_addon.body.rotations import axis_angle_to_matrix, matrix_to_axis_angle, swing_rotation
-from crowdmocap_addon.body.skeleton import NUM_JOINTS, PARENTS, forward_kinematics
-from crowdmocap_addon.result.schema import PinholeCamera
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.geometry import axis_angle_to_matrix, matrix_to_axis_angle, swing_rotation
+from crowdmocap_addon.core.joints import NUM_JOINTS, PARENTS
+from crowdmocap_addon.core.result.schema import PinholeCamera
 
 # BlazePose landmark indices
 NOSE, L_EAR, R_EAR = 0, 7, 8
@@ -184,19 +185,19 @@ def solve_translation(joints_rel: np.ndarray, keypoints2d: np.ndarray, camera: P
                       min_confidence: float = 0.1) -> np.ndarray | None:  # fmt: skip
     """(24, 3) posed joints (any origin) and (17, 3) COCO keypoints -> t with joints + t reprojecting onto them.
 
-    Linear least squares on f (X + t_x) - (u - c_x)(Z + t_z) = 0 (and the same for y), confidence-weighted.
-    None when fewer than two keypoints are confident.
+    With each keypoint's ray (r_x, r_y, 1): linear least squares on (X + t_x) - r_x (Z + t_z) = 0 (and the
+    same for y), confidence-weighted. None when fewer than two keypoints are confident.
     """
     rows, rhs, weights = [], [], []
-    f = camera.focal_px
-    cx, cy = camera.principal_point
+    rays = camera.rays(keypoints2d)
     for joint, coco in OBSERVED_COCO.items():
-        u, v, c = keypoints2d[coco]
+        c = keypoints2d[coco, 2]
         if c <= min_confidence:
             continue
         x, y, z = joints_rel[joint]
-        rows += [[f, 0.0, -(u - cx)], [0.0, f, -(v - cy)]]
-        rhs += [(u - cx) * z - f * x, (v - cy) * z - f * y]
+        rx, ry, _ = rays[coco]
+        rows += [[1.0, 0.0, -rx], [0.0, 1.0, -ry]]
+        rhs += [rx * z - x, ry * z - y]
         weights += [c, c]
     if len(rows) < 4:
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import least_squares
 
-from crowdmocap_addon.body.smpl_file import SmplModelData
+from crowdmocap_addon.core.body.smpl_file import SmplModelData
 
 from ..meshes import lift
 

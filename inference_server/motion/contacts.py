@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from crowdmocap_addon.result.schema import GroundPlane
+from crowdmocap_addon.core.joints import SMPL_FEET
+from crowdmocap_addon.core.result.schema import GroundPlane
 
 from .ground import CAMERA_UP
 
-LEFT_FOOT_JOINTS = (7, 10)  # ankle, toes
-RIGHT_FOOT_JOINTS = (8, 11)
 HEIGHT_AT_HALF_M = 0.08  # the height (lowest foot joint above the floor) at which the height cue is 0.5
 HEIGHT_RAMP_M = 0.02
 SPEED_AT_HALF_MPS = 0.35  # a foot moving at 0.35 m/s is half "planted"
@@ -63,7 +62,7 @@ def foot_contact(
     cue comes from the image.
     """
     out = np.zeros((len(joints), 2))
-    for side, ids in enumerate((LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS)):
+    for side, ids in enumerate(SMPL_FEET):
         foot = joints[:, list(ids)]  # (T, 2, 3)
         if ground is not None:
             height = (foot @ np.asarray(ground.normal) + ground.offset).min(axis=1)

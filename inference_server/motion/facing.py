@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from crowdmocap_addon.body.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from crowdmocap_addon.body.skeleton import JOINT_NAMES
+from crowdmocap_addon.core.geometry import axis_angle_to_matrix, matrix_to_axis_angle
+from crowdmocap_addon.core.joints import SMPL_MIRROR
 
 from .smoothing import MIN_WEIGHT, gaussian_filter_weighted
 
@@ -23,13 +23,6 @@ MIN_SPEED_MPS = 0.5  # slower than this, the walk says nothing about where the b
 OPPOSED_COS = -0.5  # facing more than 120 degrees away from the walk is a flip
 VELOCITY_SIGMA_S = 0.25  # the walk's direction from translation smoothed this much (depth is noisy)
 MIRROR_X = np.diag([-1.0, 1.0, 1.0])  # SMPL's rest skeleton is symmetric about its x = 0 plane
-
-# Joint i's mirror partner (left <-> right), in JOINT_NAMES order.
-MIRROR_JOINTS = np.array([
-    JOINT_NAMES.index(name.replace("left", "#").replace("right", "left").replace("#", "right"))
-    for name in JOINT_NAMES
-])  # fmt: skip
-COCO_MIRROR = np.array([0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15])  # COCO-17 left <-> right
 
 
 def travel_directions(transl: np.ndarray, confidence: np.ndarray, up: np.ndarray, fps: float) -> np.ndarray:
@@ -88,6 +81,6 @@ def mirror_pose(
     pelvis = rest_joints[0] + transl  # the root turns about its own rest joint
     ray = pelvis / np.linalg.norm(pelvis, axis=1, keepdims=True)
     reflect = np.eye(3) - 2.0 * np.einsum("ta,tb->tab", ray, ray)  # (T, 3, 3)
-    local = MIRROR_X @ rotations[:, MIRROR_JOINTS[1:]] @ MIRROR_X
+    local = MIRROR_X @ rotations[:, SMPL_MIRROR[1:]] @ MIRROR_X
     root = reflect @ rotations[:, 0] @ MIRROR_X
     return matrix_to_axis_angle(root), matrix_to_axis_angle(local), transl.copy()

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crowdmocap_addon.body.rotations import axis_angle_to_matrix, matrix_to_quaternion, quaternion_to_axis_angle
-from crowdmocap_addon.body.smpl_file import SmplModelData
-from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS
-from crowdmocap_addon.result.schema import NUM_BETAS, PinholeCamera
+from crowdmocap_addon.core.body.smpl_file import SmplModelData
+from crowdmocap_addon.core.body.standin import STANDIN_REST_JOINTS
+from crowdmocap_addon.core.geometry import interpolate_rotations
+from crowdmocap_addon.core.joints import SMPL_LIMBS
+from crowdmocap_addon.core.result.schema import NUM_BETAS, PinholeCamera
 
 from ..meshes.lift import solve_frame, solve_translation
 from ..tracking.tracker import Track
@@ -29,13 +30,6 @@ class LiftedTrack:
     confidence: np.ndarray  # (T,) 0 where the frame was filled in or could not be placed
 
 
-# Each limb's SMPL joints (body_pose rows = joint - 1) and the COCO keypoints that observe it.
-LIMBS = (
-    ((16, 18, 20, 22), (5, 7, 9)),  # left arm: shoulder, elbow, wrist
-    ((17, 19, 21, 23), (6, 8, 10)),  # right arm
-    ((1, 4, 7, 10), (11, 13, 15)),  # left leg: hip, knee, ankle
-    ((2, 5, 8, 11), (12, 14, 16)),  # right leg
-)
 MIN_LIMB_CONFIDENCE = 0.3
 
 
@@ -49,21 +43,10 @@ def fill_unseen_limbs(
     limb was seen. A limb never seen keeps what was solved.
     """
     out = body_pose.copy()
-    frames = np.arange(len(body_pose))
-    for joints, coco in LIMBS:
-        seen = keypoints[:, list(coco), 2].min(axis=1) > threshold
-        if seen.all() or not seen.any():
-            continue
-        rows = [j - 1 for j in joints]
-        quat = matrix_to_quaternion(axis_angle_to_matrix(body_pose[:, rows]))  # (T, J, 4)
-        for k in range(len(rows)):  # sign-continuous over the seen frames, then linear + normalise
-            q = quat[seen, k]
-            for i in range(1, len(q)):
-                if q[i] @ q[i - 1] < 0:
-                    q[i] = -q[i]
-            filled = np.stack([np.interp(frames, frames[seen], q[:, c]) for c in range(4)], axis=1)
-            out[~seen, rows[k]] = quaternion_to_axis_angle(filled[~seen] / np.linalg.norm(filled[~seen], axis=1,
-                                                                                          keepdims=True))  # fmt: skip
+    for limb in SMPL_LIMBS:
+        seen = keypoints[:, list(limb.keypoints), 2].min(axis=1) > threshold
+        rows = [j - 1 for j in limb.joints]
+        out[:, rows] = interpolate_rotations(body_pose[:, rows], seen)
     return out
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crowdmocap_addon.result.schema import GroundPlane
+from crowdmocap_addon.core.result.schema import GroundPlane
 
 CAMERA_UP = np.array([0.0, -1.0, 0.0])  # OpenCV camera axes: y points down
 DEPTH_RELATIVE_BAND = 0.015

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crowdmocap_addon.result.schema import GroundPlane, PinholeCamera
+from crowdmocap_addon.core.joints import SMPL_ANKLES
+from crowdmocap_addon.core.result.schema import GroundPlane, PinholeCamera
 
 FOOT_JOINTS = (7, 8, 10, 11)  # SMPL ankles and feet (toe bases)
-SMPL_ANKLES = (7, 8)  # left, right
 MIN_KEYPOINT_CONFIDENCE = 0.3
 MEDIAN_RADIUS_S = 0.15  # the correction is a running median over this much either side, seconds
 MIN_RAY_DROP = 0.02  # an ankle ray must fall at least this (metres per metre of depth) to cut the floor usefully
@@ -35,15 +35,6 @@ class Grounded:
     transl: np.ndarray  # (T, 3) corrected root translation, camera frame
     shift: np.ndarray  # (T, 3) what was added to the translation
     grounded: np.ndarray  # (T,) bool: frames with an ankle keypoint to stand on (the others follow them)
-
-
-def _ankle_rays(ankles_2d: np.ndarray, camera: PinholeCamera) -> np.ndarray:
-    """(T, 2, 3) pixel keypoints [x, y, confidence] -> (T, 2, 3) camera rays with z = 1."""
-    cx, cy = camera.principal_point
-    rays = np.ones(ankles_2d.shape[:2] + (3,))
-    rays[..., 0] = (ankles_2d[..., 0] - cx) / camera.focal_px
-    rays[..., 1] = (ankles_2d[..., 1] - cy) / camera.focal_px
-    return rays
 
 
 def ground_person(
@@ -72,7 +63,7 @@ def ground_person(
     side = np.where(seen, ankle_heights, np.inf).argmin(axis=1)  # the planted (lowest) ankle that was seen
     frames = np.arange(count)
     usable = seen[frames, side]
-    ray = _ankle_rays(ankles_2d, camera)[frames, side]  # (T, 3)
+    ray = camera.rays(ankles_2d)[frames, side]  # (T, 3)
     ankle = joints[frames, np.asarray(SMPL_ANKLES)[side]]  # (T, 3)
     drop = ray @ normal  # per metre of depth; negative when the ray comes down towards the floor
     usable &= drop < -MIN_RAY_DROP * np.linalg.norm(ray, axis=1)

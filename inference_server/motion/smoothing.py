@@ -13,7 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crowdmocap_addon.body.rotations import axis_angle_to_matrix, matrix_to_quaternion, quaternion_to_axis_angle
+from crowdmocap_addon.core.geometry import (
+    axis_angle_to_matrix,
+    matrix_to_quaternion,
+    quaternion_to_axis_angle,
+    sign_continuous,
+)
 
 DEFAULT_STRENGTH = 1.0
 BASE_SIGMA_S = 0.05  # Gaussian sigma in seconds at strength 1 (1.5 frames at 30 fps)
@@ -26,15 +31,6 @@ class SmoothedMotion:
     global_orient: np.ndarray  # (T, 3)
     body_pose: np.ndarray  # (T, 23, 3)
     transl: np.ndarray  # (T, 3)
-
-
-def sign_continuous(quat: np.ndarray) -> np.ndarray:
-    """(T, ..., 4) -> the same rotations with each quaternion on the hemisphere of the previous frame's."""
-    out = quat.copy()
-    for t in range(1, len(out)):
-        flip = (out[t] * out[t - 1]).sum(-1) < 0
-        out[t][flip] *= -1
-    return out
 
 
 def gaussian_filter_weighted(values: np.ndarray, weights: np.ndarray, sigma: float) -> np.ndarray:

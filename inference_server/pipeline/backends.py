@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crowdmocap_addon.body.smpl_file import SmplModelData
+from crowdmocap_addon.core.body.smpl_file import SmplModelData
 
 from ..meshes.crowdnet.checkpoint import load_crowdnet
 from ..meshes.crowdnet.predictor import CrowdNetPredictor

@@ -7,24 +7,24 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from crowdmocap_addon.body.rotations import axis_angle_to_matrix, matrix_to_quaternion, quaternion_to_axis_angle
-from crowdmocap_addon.body.skeleton import forward_kinematics
-from crowdmocap_addon.body.smpl_file import SmplModelData
-from crowdmocap_addon.result.schema import GroundPlane, PersonTrack, PinholeCamera
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.body.smpl_file import SmplModelData
+from crowdmocap_addon.core.geometry import interpolate_rotations
+from crowdmocap_addon.core.joints import COCO_ANKLES, COCO_MIRROR
+from crowdmocap_addon.core.legs import true_runs
+from crowdmocap_addon.core.result.schema import GroundPlane, PersonTrack, PinholeCamera
 
 from ..motion.contacts import foot_contact
-from ..motion.facing import COCO_MIRROR, flipped_frames, mirror_pose
+from ..motion.facing import flipped_frames, mirror_pose
 from ..motion.foot_lock import lock_feet
 from ..motion.from_track import MissingLandmarksError, lift_track, rest_skeleton
 from ..motion.ground import CAMERA_UP, fit_ground, lowest_foot_points
 from ..motion.grounding import ground_person
 from ..motion.shape import robust_betas
-from ..motion.smoothing import SmoothedMotion, sign_continuous, smooth_motion
+from ..motion.smoothing import SmoothedMotion, smooth_motion
 from ..tracking.tracker import Track
 from .progress import CancelToken, PipelineError, StageMeter
 from .stream import FrameEstimate, find_estimate
-
-ANKLES = [15, 16]  # COCO left, right ankle
 
 
 @dataclass(frozen=True)
@@ -38,15 +38,6 @@ class PersonMotion:
     betas: np.ndarray  # (10,)
     rest_joints: np.ndarray  # (24, 3)
     confidence: np.ndarray  # (T,) 0 where filled in
-
-
-def interpolate_rotations(axis_angle: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """(T, J, 3) rotations, (T,) mask -> unknown frames filled by normalised linear quaternion blending."""
-    quat = sign_continuous(matrix_to_quaternion(axis_angle_to_matrix(axis_angle[known])))
-    steps, seen = np.arange(len(axis_angle)), np.flatnonzero(known)
-    filled = np.stack([[np.interp(steps, seen, quat[:, j, c]) for c in range(4)] for j in range(quat.shape[1])])
-    filled = filled.transpose(2, 0, 1)  # (T, J, 4)
-    return quaternion_to_axis_angle(filled / np.linalg.norm(filled, axis=-1, keepdims=True))
 
 
 def lift_people(
@@ -112,10 +103,9 @@ class MotionSettings:
 def _refill_runs_beside(flipped: np.ndarray, filled: np.ndarray) -> np.ndarray:
     """(T,) bool: the runs of filled-in frames that touch a flipped frame (their guesses mix both facings)."""
     out = np.zeros_like(filled)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], filled.astype(np.int8), [0]])))
-    for first, end in zip(edges[::2], edges[1::2], strict=True):
-        if flipped[max(first - 1, 0)] or flipped[min(end, len(flipped) - 1)]:
-            out[first:end] = True
+    for first, last in true_runs(filled):
+        if flipped[max(first - 1, 0)] or flipped[min(last + 1, len(flipped) - 1)]:
+            out[first : last + 1] = True
     return out
 
 
@@ -146,7 +136,7 @@ def _stand(person: PersonMotion, motion: SmoothedMotion, joints: np.ndarray, set
     """With a floor (and grounding on), the root translation and joints that stand the person on it."""
     if ground is None or not settings.ground_feet:
         return motion.transl, joints
-    grounded = ground_person(joints, motion.transl, person.track.keypoints[:, ANKLES], person.confidence,
+    grounded = ground_person(joints, motion.transl, person.track.keypoints[:, COCO_ANKLES], person.confidence,
                              camera=camera, ground=ground, fps=settings.fps)  # fmt: skip
     return grounded.transl, joints + grounded.shift[:, None]
 
@@ -178,7 +168,7 @@ def finish_people(
                 motion, joints = _smooth(person, settings)  # noqa: PLW2901
                 transl, person_joints = _stand(person, motion, joints, settings, camera=camera, ground=ground)
         track = person.track
-        contact = foot_contact(person_joints, settings.fps, ground, ankle_keypoints=track.keypoints[:, ANKLES],
+        contact = foot_contact(person_joints, settings.fps, ground, ankle_keypoints=track.keypoints[:, COCO_ANKLES],
                                focal_px=camera.focal_px)  # fmt: skip
         body_pose = motion.body_pose
         if settings.foot_lock and len(track.frames) > 2:

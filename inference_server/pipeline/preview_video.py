@@ -13,7 +13,7 @@ from pathlib import Path
 
 import av
 
-from crowdmocap_addon.result.schema import PersonTrack
+from crowdmocap_addon.core.result.schema import PersonTrack
 
 from ..footage.reader import Footage
 from ..preview.overlay import OverlayPerson, draw_overlay

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import av
 
-from crowdmocap_addon.body.smpl_file import SmplModelData, SmplModelError, load_smpl_model
-from crowdmocap_addon.result.schema import (
+from crowdmocap_addon.core.body.smpl_file import SmplModelData, SmplModelError, load_smpl_model
+from crowdmocap_addon.core.result.schema import (
     BodyModelInfo,
     CaptureResult,
     GroundPlane,
@@ -23,13 +23,13 @@ from crowdmocap_addon.result.schema import (
     PipelineInfo,
     VideoInfo,
 )
+from crowdmocap_addon.core.result.writer import write_result
 
 from .. import __version__
 from ..camera import CameraSpecError, full_image_camera
 from ..footage.reader import Footage, FootageError, open_footage
 from ..meshes.crowdnet.errors import CheckpointError
 from ..poses2d.onnx_models import OnnxModelError
-from ..result.writer import write_result
 from ..tracking.tracker import Track, Tracker, TrackerSettings
 from .backends import open_crowdnet, open_pose_backend
 from .models import ModelPlan, plan_models, provenance
@@ -224,6 +224,7 @@ def _capture(
         people = lift_people(tracks, smpl, camera, people_meter, cancel)
     settings = MotionSettings(float(clip.info.fps) / options.stride, options.smoothing, options.foot_lock,
                               options.ground_feet, options.fix_facing)  # fmt: skip
-    finished, ground = finish_people(people, camera, settings, StageMeter("motion", len(people), "people", progress),
-                                     cancel)  # fmt: skip
+    motion_meter = StageMeter("motion", len(people), "people", progress)
+    finished, ground = finish_people(people, camera, settings, motion_meter, cancel)
+    motion_meter.finish()  # a fast stage may never have reached its reporting interval
     return _Captured(finished, ground, processed, "smpl" if smpl is not None else "standin", warnings)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crowdmocap_addon.result.schema import PinholeCamera
+from crowdmocap_addon.core.result.schema import PinholeCamera
 
 from ..footage.reader import Footage, Frame
 from ..meshes.crowdnet.predictor import CrowdNetPredictor, PersonRequest

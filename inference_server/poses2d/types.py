@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from crowdmocap_addon.result.schema import COCO_KEYPOINT_NAMES
+from crowdmocap_addon.core.joints import COCO_KEYPOINT_NAMES
 
 NUM_KEYPOINTS = len(COCO_KEYPOINT_NAMES)  # 17
 # COCO keypoint falloffs (the OKS sigmas of the COCO evaluation), in COCO order.
@@ -15,10 +15,6 @@ COCO_SIGMAS = np.array([
     0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072, 0.062, 0.062, 0.107, 0.107, 0.087, 0.087,
     0.089, 0.089,
 ])  # fmt: skip
-COCO_SKELETON = (
-    (15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7), (6, 8), (7, 9), (8, 10),
-    (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6),
-)  # fmt: skip
 
 
 @dataclass(frozen=True)

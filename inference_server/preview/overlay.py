@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..poses2d.types import COCO_SKELETON
+from crowdmocap_addon.core.joints import COCO_SKELETON
 
 MIN_CONFIDENCE = 0.1
 

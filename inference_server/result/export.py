@@ -8,13 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from crowdmocap_addon.body.skeleton import change_frame
-from crowdmocap_addon.result.schema import PERSON_FIELDS, CaptureResult, PersonTrack, ResultFormatError
-
-from .writer import meta_dict
-
-# OpenCV camera axes (x right, y down, z forward) -> AMASS world axes (z up, y forward, x right).
-CAMERA_TO_Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+from crowdmocap_addon.core.body.skeleton import change_frame
+from crowdmocap_addon.core.result.schema import PERSON_FIELDS, CaptureResult, PersonTrack, ResultFormatError
+from crowdmocap_addon.core.result.writer import meta_dict
+from crowdmocap_addon.core.world import world_transform
 
 
 def result_to_json_dict(result: CaptureResult) -> dict[str, Any]:
@@ -35,23 +32,6 @@ def export_json(result: CaptureResult, out_path: str | Path) -> Path:
     return out
 
 
-def camera_to_world(result: CaptureResult) -> tuple[np.ndarray, np.ndarray]:
-    """(rotation (3, 3), offset (3,)) taking camera coordinates to a Z-up world.
-
-    With a ground plane the world's z axis is the plane normal and the floor lies at z = 0;
-    without one, the camera's -y axis is taken as up and the camera sits at the origin.
-    """
-    if result.ground is None:
-        return CAMERA_TO_Z_UP, np.zeros(3)
-    up = np.asarray(result.ground.normal, dtype=np.float64)
-    right = np.array([1.0, 0.0, 0.0]) - up[0] * up  # camera x projected onto the floor
-    if np.linalg.norm(right) < 1e-6:
-        raise ResultFormatError("the ground normal is parallel to the camera x axis; cannot build a world frame")
-    right /= np.linalg.norm(right)
-    forward = np.cross(up, right)
-    return np.stack([right, forward, up]), np.array([0.0, 0.0, result.ground.offset])
-
-
 def _frame_step(track: PersonTrack) -> int:
     steps = np.unique(np.diff(track.frames))
     if steps.size > 1:
@@ -66,10 +46,10 @@ def export_amass(result: CaptureResult, out_dir: str | Path) -> list[Path]:
     """
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    rotation, offset = camera_to_world(result)
+    world = world_transform(result.ground)  # the same world the Blender scene builds
     written = []
     for track in result.people:
-        orient, trans = change_frame(track.rest_joints, track.global_orient, track.transl, rotation, offset)
+        orient, trans = change_frame(track.rest_joints, track.global_orient, track.transl, world.rotation, world.offset)
         poses = np.concatenate([orient, np.asarray(track.body_pose, np.float64).reshape(-1, 69)], axis=1)
         path = folder / f"person_{track.id:03d}.npz"
         np.savez(

@@ -14,7 +14,7 @@ def json_result(npz_path: Path) -> Path:
     out = npz_path.with_name(RESULT_JSON_FILE)
     if out.is_file():
         return out
-    from crowdmocap_addon.result.reader import read_result
+    from crowdmocap_addon.core.result.reader import read_result
 
     from ..result.export import export_json
 

@@ -8,9 +8,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crowdmocap_addon.result.reader import read_result
-from crowdmocap_addon.result.schema import ResultFormatError
-from inference_server.result.writer import write_result
+from crowdmocap_addon.core.result.reader import read_result
+from crowdmocap_addon.core.result.schema import ResultFormatError
+from crowdmocap_addon.core.result.writer import write_result
 from tests.helpers.captures import make_capture
 
 _SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

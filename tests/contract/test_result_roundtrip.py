@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from crowdmocap_addon.result.reader import read_result
-from crowdmocap_addon.result.schema import FORMAT_NAME, PERSON_FIELDS, ResultFormatError, person_key
-from inference_server.result.writer import write_result
+from crowdmocap_addon.core.result.reader import read_result
+from crowdmocap_addon.core.result.schema import FORMAT_NAME, PERSON_FIELDS, ResultFormatError, person_key
+from crowdmocap_addon.core.result.writer import write_result
 from tests.helpers.captures import make_capture
 
 

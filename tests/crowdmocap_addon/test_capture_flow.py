@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from crowdmocap_addon.result.reader import read_result
+from crowdmocap_addon.core.result.reader import read_result
 
 pytestmark = pytest.mark.blender
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from inference_server.result.writer import write_result
+from crowdmocap_addon.core.result.writer import write_result
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.blender
@@ -66,7 +66,7 @@ def test_zip_has_manifest_and_package_at_its_root(tmp_path):
     package = _build(tmp_path)
     with zipfile.ZipFile(package) as archive:
         names = set(archive.namelist())
-    assert {"blender_manifest.toml", "__init__.py", "result/reader.py", "body/skeleton.py"} <= names
+    assert {"blender_manifest.toml", "__init__.py", "core/result/reader.py", "core/body/skeleton.py"} <= names
     assert not any("__pycache__" in name for name in names)
 
 

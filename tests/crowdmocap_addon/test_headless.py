@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from crowdmocap_addon import __version__
-from inference_server.result.writer import write_result
+from crowdmocap_addon.core.result.writer import write_result
 
 
 def _cli(*args):

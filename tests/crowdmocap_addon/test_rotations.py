@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from crowdmocap_addon.body.rotations import (
+from crowdmocap_addon.core.geometry import (
     axis_angle_to_matrix,
     matrix_to_axis_angle,
     matrix_to_quaternion,

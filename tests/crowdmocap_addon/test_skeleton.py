@@ -2,8 +2,9 @@
 
 import numpy as np
 
-from crowdmocap_addon.body.rotations import axis_angle_to_matrix
-from crowdmocap_addon.body.skeleton import JOINT_NAMES, PARENTS, change_frame, forward_kinematics
+from crowdmocap_addon.core.body.skeleton import change_frame, forward_kinematics
+from crowdmocap_addon.core.geometry import axis_angle_to_matrix
+from crowdmocap_addon.core.joints import JOINT_NAMES, PARENTS
 
 J = {name: i for i, name in enumerate(JOINT_NAMES)}
 # A hand-made skeleton with round numbers (the stand-in's before it was baked from a mesh), so the expected

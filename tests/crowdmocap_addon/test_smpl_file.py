@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 
-from crowdmocap_addon.body.smpl_file import (
+from crowdmocap_addon.core.body.smpl_file import (
     SmplModelError,
     SmplModelNotFoundError,
     find_smpl_model,

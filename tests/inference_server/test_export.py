@@ -1,14 +1,20 @@
 """JSON and AMASS exports carry the same motion as the result."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 
-from crowdmocap_addon.body.skeleton import forward_kinematics
-from crowdmocap_addon.result.reader import read_result
-from crowdmocap_addon.result.schema import PERSON_FIELDS
-from inference_server.result.export import camera_to_world, export_amass, export_json
-from inference_server.result.writer import write_result
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.geometry import matrix_to_axis_angle, quaternion_to_matrix
+from crowdmocap_addon.core.result.reader import read_result
+from crowdmocap_addon.core.result.schema import PERSON_FIELDS
+from crowdmocap_addon.core.result.writer import write_result
+from crowdmocap_addon.core.world import world_transform
+from crowdmocap_addon.scene.axes import SMPL_TO_BLENDER, armature_frame
+from crowdmocap_addon.scene.keyframes import bone_quaternions, pelvis_locations
+from inference_server.result.export import export_amass, export_json
+from tests.crowdmocap_addon.core.test_world import rolled_and_tilted_ground
 from tests.helpers.captures import make_capture
 
 
@@ -28,7 +34,8 @@ def test_amass_files_have_the_amass_keys_and_the_same_motion_in_a_z_up_world(tmp
         result = read_result(write_result(tmp_path / "r.npz", make_capture(with_ground=with_ground)))
         paths = export_amass(result, tmp_path / f"amass_{with_ground}")
         assert [p.name for p in paths] == ["person_001.npz", "person_004.npz", "person_007.npz"]
-        rotation, offset = camera_to_world(result)
+        world_frame = world_transform(result.ground)
+        rotation, offset = world_frame.rotation, world_frame.offset
         for track, path in zip(result.people, paths, strict=False):
             with np.load(path, allow_pickle=False) as amass:
                 assert amass["poses"].shape == (track.num_frames, 72)
@@ -45,3 +52,23 @@ def test_amass_files_have_the_amass_keys_and_the_same_motion_in_a_z_up_world(tmp
             assert np.all(world[:, 15, 2] > world[:, 0, 2])
         if with_ground:
             np.testing.assert_allclose(rotation[2], result.ground.normal, atol=1e-6)
+
+
+def test_the_scene_and_the_amass_export_put_people_in_the_same_world(tmp_path):
+    """A camera rolled 5 degrees and tilted 20 over its floor: every consumer agrees on the world pose."""
+    capture = replace(make_capture(with_ground=True), ground=rolled_and_tilted_ground(roll_deg=5.0, tilt_deg=20.0))
+    result = read_result(write_result(tmp_path / "r.npz", capture))
+    paths = export_amass(result, tmp_path / "amass")
+    to_armature = armature_frame(world_transform(result.ground, True))  # what the Blender scene keys
+    for track, path in zip(result.people, paths, strict=True):
+        with np.load(path, allow_pickle=False) as amass:
+            poses, trans = amass["poses"], amass["trans"]
+        amass_joints = forward_kinematics(track.rest_joints, poses[:, :3], poses[:, 3:].reshape(-1, 23, 3), trans)
+        quats = bone_quaternions(track, to_armature)  # the pose bones, root turn included
+        local = matrix_to_axis_angle(quaternion_to_matrix(quats))
+        in_armature = forward_kinematics(track.rest_joints, local[:, 0], local[:, 1:],
+                                         pelvis_locations(track, to_armature))  # fmt: skip
+        scene_joints = in_armature.joints @ SMPL_TO_BLENDER.T  # the armature object's rotation
+        np.testing.assert_allclose(scene_joints, amass_joints.joints, atol=1e-5)
+        np.testing.assert_allclose(in_armature.rotations[:, 0] @ [0, 0, 1] @ SMPL_TO_BLENDER.T,
+                                   amass_joints.rotations[:, 0] @ [0, 0, 1], atol=1e-5)  # fmt: skip

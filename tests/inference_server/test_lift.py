@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from crowdmocap_addon.body.skeleton import forward_kinematics
-from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS as REST
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.body.standin import STANDIN_REST_JOINTS as REST
 from inference_server.camera import full_image_camera
 from inference_server.meshes import lift
 from inference_server.meshes.lift import OBSERVED_COCO, solve_frame, solve_translation

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from crowdmocap_addon.body.skeleton import forward_kinematics
-from crowdmocap_addon.body.skinning import skin_vertices
-from crowdmocap_addon.body.smpl_file import SmplModelNotFoundError, load_smpl_model
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.body.skinning import skin_vertices
+from crowdmocap_addon.core.body.smpl_file import SmplModelNotFoundError, load_smpl_model
 from inference_server.body.smpl_layer import SmplBody
 from tests.helpers.synthetic_smpl import REST_JOINTS
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import torch
 
-from crowdmocap_addon.result.schema import PinholeCamera
+from crowdmocap_addon.core.result.schema import PinholeCamera
 
 CROP_FOCAL = 5000.0
 CROP_SIZE = 256.0
@@ -50,8 +50,3 @@ def crop_to_full_translation(
     principal = torch.tensor(camera.principal_point, dtype=bbox.dtype, device=bbox.device)
     xy = pelvis[:, :2] + (centre - principal) * (depth / camera.focal_px)[:, None]
     return torch.cat([xy, depth[:, None]], dim=1) - rest_pelvis
-
-
-def project(points: torch.Tensor, focal: float | torch.Tensor, principal: torch.Tensor) -> torch.Tensor:
-    """(..., 3) camera points -> (..., 2) pixels, u = f X / Z + c."""
-    return points[..., :2] / points[..., 2:3] * focal + principal

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from crowdmocap_addon.body.smpl_file import SmplModelData, load_smpl_model, smpl_model_from_arrays
+from crowdmocap_addon.core.body.smpl_file import SmplModelData, load_smpl_model, smpl_model_from_arrays
 
 from .errors import CheckpointError, CheckpointMismatchError, CheckpointNotFoundError
 from .heads import NUM_GRAPH_JOINTS

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from crowdmocap_addon.body.smpl_file import SmplModelData
-from crowdmocap_addon.result.schema import PinholeCamera
+from crowdmocap_addon.core.body.smpl_file import SmplModelData
+from crowdmocap_addon.core.result.schema import PinholeCamera
 from inference_server.body.smpl_layer import SmplBody
 
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle

@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from crowdmocap_addon.body.skeleton import JOINT_NAMES
+from crowdmocap_addon.core.joints import JOINT_NAMES
 from crowdmocap_addon.export.presets import find_preset
 from tests.crowdmocap_addon.scene.scenes import exact_capture, write
 

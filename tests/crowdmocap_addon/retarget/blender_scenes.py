@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crowdmocap_addon.body.skeleton import JOINT_NAMES
+from crowdmocap_addon.core.joints import JOINT_NAMES
 from crowdmocap_addon.retarget.transfer import AIM_CHILD
 from crowdmocap_addon.scene.build_bpy import import_result
 from tests.crowdmocap_addon.retarget.motion import angle_deg

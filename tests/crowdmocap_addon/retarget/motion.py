@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from crowdmocap_addon.body.skeleton import JOINT_NAMES, PARENTS, forward_kinematics
-from crowdmocap_addon.result.schema import CaptureResult
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.geometry import quaternion_to_matrix
+from crowdmocap_addon.core.joints import JOINT_NAMES, PARENTS
+from crowdmocap_addon.core.result.schema import CaptureResult
+from crowdmocap_addon.core.world import world_transform
 from crowdmocap_addon.retarget.armature import Skeleton, pose_matrices
 from crowdmocap_addon.retarget.transfer import SourceMotion
-from crowdmocap_addon.retarget.transforms import quaternion_to_matrix
-from crowdmocap_addon.scene.axes import SMPL_TO_BLENDER, armature_frame, world_transform
+from crowdmocap_addon.scene.axes import SMPL_TO_BLENDER, armature_frame
 from crowdmocap_addon.scene.keyframes import bone_quaternions, pelvis_locations
 from crowdmocap_addon.scene.timeline import scene_frames
 from tests.helpers.captures import make_capture

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crowdmocap_addon.body.skeleton import JOINT_NAMES, PARENTS
-from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS
+from crowdmocap_addon.core.body.standin import STANDIN_REST_JOINTS
+from crowdmocap_addon.core.geometry import swing_rotation
+from crowdmocap_addon.core.joints import JOINT_NAMES, PARENTS
 from crowdmocap_addon.retarget.armature import Skeleton, topological_order
 from crowdmocap_addon.retarget.presets import builtin_presets, find_preset
 from crowdmocap_addon.retarget.transfer import AIM_CHILD
-from crowdmocap_addon.retarget.transforms import swing_between
 from crowdmocap_addon.scene.axes import SMPL_TO_BLENDER
 
 J = {name: index for index, name in enumerate(JOINT_NAMES)}
@@ -200,7 +200,7 @@ def rest_matrix(head: np.ndarray, tail: np.ndarray, roll: float) -> np.ndarray:
     """(4, 4) a bone's rest matrix as Blender builds it: Y along head -> tail, then ``roll`` about Y."""
     axis = np.asarray(tail, dtype=np.float64) - head
     # Blender's vec_roll_to_mat3: the smallest rotation from +Y onto the bone (exact except within ~0.1° of -Y).
-    rotation = swing_between(np.array([0.0, 1.0, 0.0]), axis)
+    rotation = swing_rotation(np.array([0.0, 1.0, 0.0]), axis)
     c, s = np.cos(roll), np.sin(roll)
     rotation = rotation @ np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
     out = np.eye(4)

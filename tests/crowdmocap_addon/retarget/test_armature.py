@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from crowdmocap_addon.body.rotations import axis_angle_to_matrix
+from crowdmocap_addon.core.geometry import axis_angle_to_matrix
 from crowdmocap_addon.retarget.armature import (
     Skeleton,
     local_location,

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from crowdmocap_addon.body.skeleton import JOINT_NAMES
+from crowdmocap_addon.core.joints import JOINT_NAMES
 from crowdmocap_addon.retarget.presets import (
     BUILTIN_ORDER,
     BoneMap,

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from crowdmocap_addon.core.legs import contact_segments
 from crowdmocap_addon.retarget import retarget_bpy
-from crowdmocap_addon.retarget.footpin import contact_segments
 from crowdmocap_addon.retarget.presets import UnknownRigError
 from crowdmocap_addon.retarget.retarget_bpy import retarget
 from crowdmocap_addon.retarget.transfer import RetargetError, RetargetOptions

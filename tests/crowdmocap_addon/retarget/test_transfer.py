@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from crowdmocap_addon.body.skeleton import JOINT_NAMES
-from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS
+from crowdmocap_addon.core.body.standin import STANDIN_REST_JOINTS
+from crowdmocap_addon.core.geometry import rotation_angle
+from crowdmocap_addon.core.joints import JOINT_NAMES
 from crowdmocap_addon.retarget.presets import builtin_presets, find_preset, resolve
 from crowdmocap_addon.retarget.transfer import (
     AIM_CHILD,
@@ -15,7 +16,7 @@ from crowdmocap_addon.retarget.transfer import (
     rest_alignment,
     retarget_motion,
 )
-from crowdmocap_addon.retarget.transforms import rotation_angle, rotation_part
+from crowdmocap_addon.retarget.transforms import rotation_part
 from tests.crowdmocap_addon.retarget.motion import J, angle_deg, source_motion, stepping_capture, world_heads
 from tests.crowdmocap_addon.retarget.rigs import RIGS, RigSpec, mixamo_rig, skeleton, ue5_rig
 

@@ -3,18 +3,21 @@
 import numpy as np
 import pytest
 
-from crowdmocap_addon.body.rotations import axis_angle_to_matrix, matrix_to_quaternion
+from crowdmocap_addon.core.geometry import (
+    axis_angle_to_matrix,
+    matrix_to_quaternion,
+    quaternion_to_matrix,
+    rotation_angle,
+    smoothstep,
+    swing_rotation,
+)
 from crowdmocap_addon.retarget.transforms import (
     EULER_ORDERS,
     axis_angle4_to_matrix,
     euler_to_matrix,
     matrix_to_axis_angle4,
     matrix_to_euler,
-    quaternion_to_matrix,
-    rotation_angle,
     rotation_part,
-    smoothstep,
-    swing_between,
     unwrap_euler,
 )
 
@@ -63,15 +66,15 @@ def test_quaternion_and_axis_angle_conversions_invert_each_other():
     np.testing.assert_allclose(matrix_to_axis_angle4(np.eye(3)), [0.0, 0.0, 0.0, 1.0])
 
 
-def test_swing_between_is_the_smallest_turn_and_handles_opposite_directions():
+def test_swing_rotation_is_the_smallest_turn_and_handles_opposite_directions():
     a, b = RNG.normal(size=(100, 3)), RNG.normal(size=(100, 3))
-    swing = swing_between(a, b)
+    swing = swing_rotation(a, b)
     unit = lambda v: v / np.linalg.norm(v, axis=-1, keepdims=True)  # noqa: E731
     np.testing.assert_allclose(np.einsum("nij,nj->ni", swing, unit(a)), unit(b), atol=1e-12)
     # Smallest: the turn angle equals the angle between the directions, its axis is across both.
     angle = np.arccos(np.clip(np.sum(unit(a) * unit(b), axis=-1), -1, 1))
     np.testing.assert_allclose(rotation_angle(np.broadcast_to(np.eye(3), swing.shape), swing), angle, atol=1e-9)
-    flipped = swing_between(a, -a)
+    flipped = swing_rotation(a, -a)
     np.testing.assert_allclose(np.einsum("nij,nj->ni", flipped, a), -a, atol=1e-12)
 
 

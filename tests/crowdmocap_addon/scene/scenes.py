@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from crowdmocap_addon.body.skeleton import JOINT_NAMES, forward_kinematics
-from crowdmocap_addon.body.smpl_file import load_smpl_model
-from crowdmocap_addon.result.schema import CaptureResult, GroundPlane, PinholeCamera
-from inference_server.result.writer import write_result
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.body.smpl_file import load_smpl_model
+from crowdmocap_addon.core.joints import JOINT_NAMES
+from crowdmocap_addon.core.result.schema import CaptureResult, GroundPlane, PinholeCamera
+from crowdmocap_addon.core.result.writer import write_result
 from tests.helpers.captures import make_capture
 
 # COCO-17 keypoint -> the SMPL joint that stands in for it in an exact synthetic result.
@@ -21,12 +22,6 @@ ID_COLLECTIONS = ("objects", "meshes", "armatures", "actions", "cameras", "colle
 def camera_joints(track) -> np.ndarray:
     """(T, 24, 3) the result's joints in the camera frame."""
     return forward_kinematics(track.rest_joints, track.global_orient, track.body_pose, track.transl).joints
-
-
-def pinhole(camera: PinholeCamera, points: np.ndarray) -> np.ndarray:
-    cx, cy = camera.principal_point
-    return np.stack([camera.focal_px * points[..., 0] / points[..., 2] + cx,
-                     camera.focal_px * points[..., 1] / points[..., 2] + cy], axis=-1)  # fmt: skip
 
 
 def exact_capture(
@@ -44,7 +39,7 @@ def exact_capture(
     capture.video = replace(capture.video, width=width, height=height)
     capture.camera = PinholeCamera(focal_px=float(np.hypot(width, height)), principal_point=principal_point)
     for track in capture.people:
-        pixels = pinhole(capture.camera, camera_joints(track)[:, COCO_TO_SMPL])
+        pixels = capture.camera.project(camera_joints(track)[:, COCO_TO_SMPL])
         track.keypoints2d = np.concatenate([pixels, np.ones((*pixels.shape[:2], 1))], axis=2)
     return capture
 

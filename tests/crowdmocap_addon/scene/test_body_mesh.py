@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from crowdmocap_addon.body.skeleton import NUM_JOINTS
-from crowdmocap_addon.body.smpl_file import load_smpl_model
-from crowdmocap_addon.body.standin import load_standin_body, skeleton_height
+from crowdmocap_addon.core.body.smpl_file import load_smpl_model
+from crowdmocap_addon.core.body.standin import load_standin_body, skeleton_height
+from crowdmocap_addon.core.joints import NUM_JOINTS
 from crowdmocap_addon.scene.body_mesh import SmplBodies, StandinBodies, bind_to_skeleton, vertex_group_entries
 from tests.helpers.captures import make_capture
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from crowdmocap_addon.result.schema import PinholeCamera, VideoInfo
+from crowdmocap_addon.core.result.schema import PinholeCamera, VideoInfo
 from crowdmocap_addon.scene.camera_math import MIN_CLIP_END_M, blender_camera_params, deepest_pelvis
 from tests.helpers.captures import make_capture
 

@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from crowdmocap_addon.body.skeleton import JOINT_NAMES, PARENTS
+from crowdmocap_addon.core.joints import JOINT_NAMES, PARENTS
 from crowdmocap_addon.scene.build_bpy import import_result
 from crowdmocap_addon.scene.keyframes import CUSTOM_PROPERTIES
 from tests.conftest import REPO

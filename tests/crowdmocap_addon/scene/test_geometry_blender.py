@@ -6,11 +6,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from crowdmocap_addon.body.skinning import skin_vertices
-from crowdmocap_addon.body.smpl_file import load_smpl_model
-from crowdmocap_addon.body.standin import load_standin_body
-from crowdmocap_addon.result.schema import GroundPlane
-from crowdmocap_addon.scene.axes import world_transform
+from crowdmocap_addon.core.body.skinning import skin_vertices
+from crowdmocap_addon.core.body.smpl_file import load_smpl_model
+from crowdmocap_addon.core.body.standin import load_standin_body
+from crowdmocap_addon.core.result.schema import GroundPlane
+from crowdmocap_addon.core.world import world_transform
 from crowdmocap_addon.scene.body_mesh import StandinBodies
 from crowdmocap_addon.scene.build_bpy import import_result
 from tests.crowdmocap_addon.scene.scenes import (

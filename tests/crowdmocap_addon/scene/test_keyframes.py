@@ -3,18 +3,23 @@
 import numpy as np
 import pytest
 
-from crowdmocap_addon.body.rotations import axis_angle_to_matrix, matrix_to_quaternion
-from crowdmocap_addon.body.skeleton import JOINT_NAMES, PARENTS, forward_kinematics
-from crowdmocap_addon.scene.axes import armature_frame, ground_alignment, world_transform
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.geometry import (
+    axis_angle_to_matrix,
+    axis_angle_to_quaternion,
+    matrix_to_quaternion,
+    sign_continuous,
+)
+from crowdmocap_addon.core.joints import JOINT_NAMES, PARENTS
+from crowdmocap_addon.core.world import ground_alignment, world_transform
+from crowdmocap_addon.scene.axes import armature_frame
 from crowdmocap_addon.scene.keyframes import (
     CUSTOM_PROPERTIES,
-    axis_angle_to_quaternion,
     bone_quaternions,
     interleave,
     motion_channels,
     pelvis_locations,
     property_channels,
-    sign_continuous,
     visibility_channels,
 )
 from tests.helpers.captures import make_capture

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from crowdmocap_addon.body.standin import load_standin_body
+from crowdmocap_addon.core.body.standin import load_standin_body
 from tests.crowdmocap_addon.scene.scenes import datablock_counts, exact_capture, write
 
 pytestmark = pytest.mark.blender

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from crowdmocap_addon.body.skeleton import PARENTS
+from crowdmocap_addon.core.joints import PARENTS
 from crowdmocap_addon.scene.rig import MIN_BONE_LENGTH, bone_lengths, bone_tails
 from tests.helpers.synthetic_smpl import REST_JOINTS
 

@@ -5,8 +5,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from crowdmocap_addon.body.smpl_file import SmplModelError
-from crowdmocap_addon.result.schema import ResultFormatError
+from crowdmocap_addon.core.body.smpl_file import SmplModelError
+from crowdmocap_addon.core.result.schema import ResultFormatError
 from crowdmocap_addon.scene import build_bpy, mesh_bpy
 from tests.conftest import REPO
 from tests.crowdmocap_addon.scene.scenes import datablock_counts, exact_capture, write

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from crowdmocap_addon.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.result.schema import PinholeCamera
 from inference_server.camera import CameraSpecError, full_image_camera
 from inference_server.meshes.crowdnet.camera import (
     CROP_DEPTH_SCALE,
@@ -30,9 +31,9 @@ def _scene(cx, cy, side, orient, body, rest=REST, gamma=0.5, txy=(0.03, -0.02)):
     crop_joints = forward_kinematics(rest, orient, body, crop_t).joints[0]
     full_joints = forward_kinematics(rest, orient, body, full_t).joints[0]
     # crop camera (f 5000, centre 128) projected, then mapped back to the image through the crop box
-    crop_px = 5000 * crop_joints[:, :2] / crop_joints[:, 2:] + 128
+    crop_px = PinholeCamera(focal_px=5000.0, principal_point=(128.0, 128.0)).project(crop_joints)
     mapped_back = (crop_px - 128) * side / 256 + np.array([cx, cy])
-    full_px = CAMERA.focal_px * full_joints[:, :2] / full_joints[:, 2:] + np.array(CAMERA.principal_point)
+    full_px = CAMERA.project(full_joints)
     return crop_joints, full_joints, mapped_back, full_px, full_t
 
 

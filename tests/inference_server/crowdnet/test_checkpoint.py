@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from crowdmocap_addon.body.smpl_file import SmplModelError
+from crowdmocap_addon.core.body.smpl_file import SmplModelError
 from inference_server.meshes.crowdnet.checkpoint import (
     CheckpointError,
     CheckpointMismatchError,

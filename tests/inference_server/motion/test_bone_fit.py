@@ -1,6 +1,6 @@
 import numpy as np
 
-from crowdmocap_addon.body.smpl_file import load_smpl_model
+from crowdmocap_addon.core.body.smpl_file import load_smpl_model
 from inference_server.motion.bone_fit import bone_lengths_from_landmarks, fit_betas, skeleton_lengths
 from tests.inference_server.test_lift import _landmarks, _plausible_pose
 
@@ -19,7 +19,7 @@ def test_betas_reproduce_a_persons_bone_lengths(smpl_npz):
 def test_lengths_measured_on_landmarks_are_the_skeletons():
     rng = np.random.default_rng(4)
     frames = [_landmarks(*_plausible_pose(rng), np.zeros(3))[0] for _ in range(5)]
-    from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS
+    from crowdmocap_addon.core.body.standin import STANDIN_REST_JOINTS
 
     measured, skeleton = bone_lengths_from_landmarks(np.stack(frames)), skeleton_lengths(STANDIN_REST_JOINTS)
     np.testing.assert_allclose(measured[:-1], skeleton[:-1], atol=1e-9)  # limbs are rigid
@@ -27,7 +27,7 @@ def test_lengths_measured_on_landmarks_are_the_skeletons():
 
 
 def test_rest_skeleton_of_a_track_uses_smpl_when_given(smpl_npz):
-    from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS
+    from crowdmocap_addon.core.body.standin import STANDIN_REST_JOINTS
     from inference_server.motion.from_track import rest_skeleton
     from inference_server.tracking.tracker import Track
 

@@ -3,9 +3,10 @@
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from crowdmocap_addon.body.skeleton import forward_kinematics
-from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS as REST
-from inference_server.motion.facing import MIRROR_JOINTS, flipped_frames, mirror_pose
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.body.standin import STANDIN_REST_JOINTS as REST
+from crowdmocap_addon.core.joints import SMPL_MIRROR
+from inference_server.motion.facing import flipped_frames, mirror_pose
 from inference_server.pipeline.people import PersonMotion, unflip
 from inference_server.tracking.tracker import Track
 from tests.inference_server.motion.test_shape_ground_contacts import camera_from_world
@@ -49,14 +50,14 @@ def test_the_mirror_image_keeps_the_projection_swaps_sides_and_mirrors_back():
     mirrored = _joints(m_orient, m_pose, m_transl)
     np.testing.assert_allclose(mirrored[:, 0], joints[:, 0], atol=1e-9)  # the pelvis stays put
     ray = joints[:, :1] / np.linalg.norm(joints[:, :1], axis=2, keepdims=True)
-    offsets = joints[:, MIRROR_JOINTS] - joints[:, :1]
+    offsets = joints[:, SMPL_MIRROR] - joints[:, :1]
     reflected = joints[:, :1] + offsets - 2 * (offsets * ray).sum(axis=2, keepdims=True) * ray
     np.testing.assert_allclose(mirrored, reflected, atol=1e-9)  # joint i where mirror(i) was, reflected
     # The projection is kept exactly at the pelvis, and up to perspective elsewhere: 8 m from the camera,
     # limbs reflected up to 0.4 m nearer or further land within a tenth of the body's image height.
     pixels = lambda points: 1000.0 * points[..., :2] / points[..., 2:]  # noqa: E731
     height = np.ptp(pixels(joints)[..., 1], axis=1).min()
-    assert np.abs(pixels(mirrored[:, MIRROR_JOINTS]) - pixels(joints)).max() < 0.1 * height
+    assert np.abs(pixels(mirrored[:, SMPL_MIRROR]) - pixels(joints)).max() < 0.1 * height
     back = mirror_pose(m_orient, m_pose, m_transl, REST)
     np.testing.assert_allclose(_joints(*back), joints, atol=1e-9)
 

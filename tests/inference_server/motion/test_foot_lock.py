@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from crowdmocap_addon.body.skeleton import forward_kinematics
-from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS as REST
-from inference_server.motion.foot_lock import contact_segments, lock_feet
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.body.standin import STANDIN_REST_JOINTS as REST
+from inference_server.motion.foot_lock import lock_feet
 
 FPS = 30.0
 
@@ -24,10 +24,6 @@ def _sliding_stance(frames=60, seed=0):
     contact[5:50, 0] = 0.9  # left foot planted for 1.5 s
     contact[10:40, 1] = 0.9
     return orient, body, transl, contact
-
-
-def test_contact_segments():
-    assert contact_segments(np.array([0, 0.7, 0.8, 0.2, 0.9, 0.9])) == [(1, 2), (4, 5)]
 
 
 def test_feet_stay_put_during_contacts_and_the_rest_is_untouched():

@@ -3,9 +3,9 @@
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from crowdmocap_addon.body.skeleton import forward_kinematics
-from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS as REST
-from crowdmocap_addon.result.schema import GroundPlane, PinholeCamera
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.body.standin import STANDIN_REST_JOINTS as REST
+from crowdmocap_addon.core.result.schema import GroundPlane, PinholeCamera
 from inference_server.motion.grounding import MAX_DEPTH_RATIO, ground_person
 from tests.inference_server.motion.test_shape_ground_contacts import camera_from_world
 
@@ -35,7 +35,7 @@ def _walker(frames: int = 60):
     transl -= np.outer(((posed[:, [7, 8, 10, 11]] + transl[:, None]) @ up).min(axis=1) + floor.offset, up)
     joints = posed + transl[:, None]
     ankles = joints[:, [7, 8]]
-    keypoints = np.concatenate([ankles[..., :2] / ankles[..., 2:] * CAMERA.focal_px + CAMERA.principal_point,
+    keypoints = np.concatenate([CAMERA.project(ankles),
                                 np.ones((frames, 2, 1))], axis=2)  # fmt: skip
     return joints, transl, floor, keypoints
 

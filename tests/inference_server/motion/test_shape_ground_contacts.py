@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from crowdmocap_addon.result.schema import GroundPlane
+from crowdmocap_addon.core.result.schema import GroundPlane
 from inference_server.motion.contacts import foot_contact, hysteresis
 from inference_server.motion.ground import fit_ground, lowest_foot_points
 from inference_server.motion.shape import robust_betas, weighted_median

@@ -4,13 +4,9 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from crowdmocap_addon.body.skeleton import forward_kinematics
-from inference_server.motion.smoothing import (
-    gaussian_filter_weighted,
-    jitter,
-    sign_continuous,
-    smooth_motion,
-)
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.geometry import sign_continuous
+from inference_server.motion.smoothing import gaussian_filter_weighted, jitter, smooth_motion
 from tests.helpers.synthetic_smpl import REST_JOINTS
 
 FPS = 30.0

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from crowdmocap_addon.body.skeleton import forward_kinematics
-from crowdmocap_addon.body.standin import STANDIN_REST_JOINTS as REST
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.body.standin import STANDIN_REST_JOINTS as REST
 from inference_server.camera import full_image_camera
 from inference_server.motion.contacts import foot_contact
 from inference_server.motion.foot_lock import lock_feet

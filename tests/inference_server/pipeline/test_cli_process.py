@@ -9,7 +9,7 @@ import sys
 import av
 import pytest
 
-from crowdmocap_addon.result.reader import read_result
+from crowdmocap_addon.core.result.reader import read_result
 from tests.helpers.street import STREET
 
 

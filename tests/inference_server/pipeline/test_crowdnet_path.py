@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crowdmocap_addon.body.skeleton import forward_kinematics
-from crowdmocap_addon.result.reader import read_result
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.result.reader import read_result
 from inference_server.pipeline import CaptureOptions, run_capture
 from inference_server.pipeline import run as run_module
 from inference_server.pipeline.models import file_sha256

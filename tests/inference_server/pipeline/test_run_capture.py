@@ -10,8 +10,8 @@ import av
 import numpy as np
 import pytest
 
-from crowdmocap_addon.body.skeleton import forward_kinematics
-from crowdmocap_addon.result.reader import read_result
+from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.result.reader import read_result
 from inference_server.motion.facing import facing_directions, travel_directions
 from inference_server.pipeline import (
     CancelToken,

@@ -19,9 +19,9 @@ import httpx
 import pytest
 import uvicorn
 
+from crowdmocap_addon.core.result.writer import write_result
 from inference_server.pipeline.progress import PipelineError, ProgressEvent
 from inference_server.pipeline.run import CaptureSummary
-from inference_server.result.writer import write_result
 from inference_server.server.app import create_app
 from inference_server.server.settings import ServerSettings
 from tests.helpers.captures import make_capture

@@ -8,7 +8,7 @@ import pytest
 
 from crowdmocap_addon.client.capture_job import CaptureJob
 from crowdmocap_addon.client.http import ServerClient, ServerError
-from crowdmocap_addon.result.reader import read_result
+from crowdmocap_addon.core.result.reader import read_result
 from inference_server.server.security import TOKEN_FILE
 from tests.inference_server.server.conftest import STREET_CLIP, FakeRunner, free_port, wait_until
 

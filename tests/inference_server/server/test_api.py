@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crowdmocap_addon.result.reader import read_result
+from crowdmocap_addon.core.result.reader import read_result
 from inference_server.pipeline.options import CaptureOptions
 from inference_server.server.schemas import JobOptions
 from inference_server.server.uploads import UploadStore

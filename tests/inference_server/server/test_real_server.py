@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from crowdmocap_addon.result.reader import read_result
+from crowdmocap_addon.core.result.reader import read_result
 
 from .conftest import REPO, STREET_CLIP, footage_folders, free_port
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crowdmocap_addon.result.reader import read_result
+from crowdmocap_addon.core.result.reader import read_result
 from inference_server.footage.reader import FootageError
 from inference_server.pipeline.models import MissingModelError
 from inference_server.pipeline.options import OptionsError

@@ -11,18 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .rotations import axis_angle_to_matrix, matrix_to_axis_angle
-
-JOINT_NAMES: tuple[str, ...] = (
-    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee",
-    "spine2", "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot",
-    "neck", "left_collar", "right_collar", "head", "left_shoulder", "right_shoulder",
-    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hand", "right_hand",
-)  # fmt: skip
-NUM_JOINTS = 24
-NUM_BODY_JOINTS = 23  # every joint but the pelvis, whose rotation is global_orient
-# PARENTS[i] is the parent of joint i; -1 marks the root. Parents always come before children.
-PARENTS: tuple[int, ...] = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21)
+from ..geometry import axis_angle_to_matrix, matrix_to_axis_angle
+from ..joints import NUM_JOINTS, PARENTS
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..joints import NUM_JOINTS, PARENTS
 from .chumpy_free_pickle import load_pickle_without_chumpy
-from .skeleton import NUM_JOINTS, PARENTS
 
 GENDERS = ("neutral", "male", "female")
 NUM_POSE_BASIS = 207  # 23 joints x 9 entries of (R - I)

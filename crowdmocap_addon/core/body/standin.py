@@ -18,7 +18,8 @@ from importlib import resources
 
 import numpy as np
 
-from .skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, forward_kinematics
+from ..joints import JOINT_NAMES, NUM_JOINTS, PARENTS
+from .skeleton import forward_kinematics
 
 ASSET = "standin_body.npz"
 HEAD = JOINT_NAMES.index("head")

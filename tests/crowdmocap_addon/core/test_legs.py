@@ -1,13 +1,8 @@
-"""Foot pinning: contact runs, smooth pin weights, analytic two-bone IK, and planted feet after retargeting."""
+"""Planted feet: contact runs, smooth pin weights, analytic two-bone IK."""
 
 import numpy as np
-import pytest
 
-from crowdmocap_addon.retarget.footpin import contact_segments, leg_swings, pin_schedule, two_bone_ik
-from crowdmocap_addon.retarget.transfer import LEGS, RetargetOptions, retarget_motion
-from tests.crowdmocap_addon.retarget.motion import source_motion, stepping_capture, world_heads
-from tests.crowdmocap_addon.retarget.rigs import mixamo_rig, ue5_rig
-from tests.crowdmocap_addon.retarget.test_transfer import target_rig
+from crowdmocap_addon.core.legs import contact_segments, leg_swings, pin_schedule, true_runs, two_bone_ik
 
 RNG = np.random.default_rng(7)
 
@@ -87,27 +82,16 @@ def test_close_contacts_never_pin_harder_than_one():
     np.testing.assert_allclose(schedule.targets[[7, 8]], np.broadcast_to(positions[7], (2, 3)))
 
 
-@pytest.mark.parametrize("make", [mixamo_rig, ue5_rig], ids=["mixamo", "ue5"])
-def test_planted_feet_stay_put_after_retargeting(make):
-    capture = stepping_capture(seed=2, people=1, frames=40)
-    motion = source_motion(capture)
-    rig = target_rig(make())
-    free = retarget_motion(motion, rig, RetargetOptions(foot_pin=False))
-    pinned = retarget_motion(motion, rig, RetargetOptions(foot_pin=True, blend_frames=3))
-    free_heads = world_heads(rig.skeleton, free.pose)
-    heads = world_heads(rig.skeleton, pinned.pose)
-    worst_free = 0.0
-    for column, (_, _, ankle_joint, _) in enumerate(LEGS.values()):
-        ankle = rig.joints[ankle_joint]
-        for first, last in contact_segments(motion.contacts[:, column]):
-            planted = heads[first : last + 1, ankle]
-            assert np.abs(planted[:, 2] - planted[0, 2]).max() < 0.02  # contact height kept within 2 cm
-            assert np.linalg.norm(np.diff(planted, axis=0), axis=1).max() < 0.01  # < 1 cm/frame of skate
-            worst_free = max(
-                worst_free, np.linalg.norm(np.diff(free_heads[first : last + 1, ankle], axis=0), axis=1).max()
-            )
-            np.testing.assert_allclose(planted[0], free_heads[first, ankle], atol=1e-9)  # anchored where it landed
-    assert worst_free > 0.01  # without pinning these feet do skate: the test has something to fix
-    # Outside contacts and their blends the legs are untouched.
-    free_frames = np.all(pinned.pin_weights == 0, axis=1)
-    np.testing.assert_allclose(heads[free_frames], free_heads[free_frames], atol=1e-9)
+def test_true_runs_find_every_run_including_both_ends():
+    assert true_runs(np.array([True, True, False, True, False, False, True])) == [(0, 1), (3, 3), (6, 6)]
+    assert true_runs(np.zeros(4, dtype=bool)) == []
+    assert true_runs(np.ones(3, dtype=bool)) == [(0, 2)]
+
+
+def test_a_mean_anchor_holds_the_ankle_at_its_mean_over_the_contact():
+    positions = RNG.normal(size=(20, 3))
+    contact = np.zeros(20)
+    contact[5:11] = 1.0
+    schedule = pin_schedule(positions, contact, blend=2, anchor="mean")
+    np.testing.assert_allclose(schedule.targets[5:11], np.broadcast_to(positions[5:11].mean(axis=0), (6, 3)))
+    np.testing.assert_allclose(schedule.targets[:3], positions[:3])  # free before the ramp

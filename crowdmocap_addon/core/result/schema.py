@@ -13,19 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from ..body.skeleton import JOINT_NAMES, NUM_BODY_JOINTS, NUM_JOINTS
+from ..joints import JOINT_NAMES, NUM_BODY_JOINTS, NUM_JOINTS, NUM_KEYPOINTS
 
 FORMAT_NAME = "crowdmocap.result"
 FORMAT_VERSION = (1, 0)
 META_KEY = "meta"
 PERSON_PREFIX = "person/"
 NUM_BETAS = 10
-NUM_KEYPOINTS = 17  # COCO-17 order
-COCO_KEYPOINT_NAMES: tuple[str, ...] = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",
-    "left_knee", "right_knee", "left_ankle", "right_ankle",
-)  # fmt: skip
 BODY_MODEL_KINDS = ("smpl", "standin")
 
 # Per-person arrays: name -> shape, with "T" the person's frame count. Order is the documented order.
@@ -69,6 +63,17 @@ class PinholeCamera:
 
     focal_px: float
     principal_point: tuple[float, float]
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """(..., 3) camera-frame points (z > 0) -> (..., 2) pixels: u = f x / z + c."""
+        points = np.asarray(points, dtype=np.float64)
+        return points[..., :2] / points[..., 2:3] * self.focal_px + np.asarray(self.principal_point)
+
+    def rays(self, pixels: np.ndarray) -> np.ndarray:
+        """(..., 2+) pixels (extra columns such as confidence ignored) -> (..., 3) rays with z = 1."""
+        uv = np.asarray(pixels, dtype=np.float64)[..., :2]
+        xy = (uv - np.asarray(self.principal_point)) / self.focal_px
+        return np.concatenate([xy, np.ones((*xy.shape[:-1], 1))], axis=-1)
 
 
 @dataclass(frozen=True)

@@ -1,45 +1,59 @@
-"""Planted feet: where a foot touches the ground it is held where the contact began, by two-bone leg IK.
+"""Planted feet, shared by the server's foot locking and the retargeter's foot pinning.
 
-A capture's feet slide a little during contacts (depth jitter, smoothing), and a target with other
-proportions slides more. Each contact (probability > threshold, consecutive frames) pins the ankle to its
-position at the contact's first frame; the pin fades in over ``blend`` frames before and out over
-``blend`` frames after, with a smoothstep, so the leg never snaps. The thigh and calf are then swung
-(minimal rotations, twist kept) so the ankle reaches the pinned point; the foot keeps its orientation.
+Each contact (probability > threshold over consecutive frames) pins the ankle at one anchor; the pin
+fades in over ``blend`` frames before and out over ``blend`` frames after with a smoothstep, so the leg
+never snaps. Two-bone IK then places the knee and ankle, and the thigh and calf are swung (minimal
+rotations, twist kept) onto the new segments; the foot keeps its orientation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
-from .transforms import smoothstep, swing_between
+from .geometry import smoothstep, swing_rotation
 
 _REACH_MARGIN = 1e-4  # keep the knee off full extension and full fold, where its bend direction is undefined
+Anchor = Literal["first", "mean"]
 
 
 @dataclass(frozen=True)
 class PinSchedule:
     """Per frame: where the ankle should be and how strongly (0 = free, 1 = pinned)."""
 
-    targets: np.ndarray  # (T, 3) pinned positions
+    targets: np.ndarray  # (T, 3) the ankle positions blended towards their anchors
     weights: np.ndarray  # (T,) in [0, 1]
 
 
-def contact_segments(contact: np.ndarray, threshold: float = 0.5) -> list[tuple[int, int]]:
-    """(T,) contact probabilities -> [(first, last)] inclusive frame indices of each run above ``threshold``."""
-    touching = np.asarray(contact, dtype=np.float64) > threshold
-    edges = np.diff(np.concatenate([[0], touching.astype(np.int8), [0]]))
+def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(T,) bool -> [(first, last)] inclusive frame indices of each run of True."""
+    edges = np.diff(np.concatenate([[0], np.asarray(mask, dtype=np.int8), [0]]))
     starts = np.flatnonzero(edges == 1)
     ends = np.flatnonzero(edges == -1) - 1
     return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
 
 
-def pin_schedule(positions: np.ndarray, contact: np.ndarray, threshold: float = 0.5, blend: int = 4) -> PinSchedule:
+def contact_segments(contact: np.ndarray, threshold: float = 0.5) -> list[tuple[int, int]]:
+    """(T,) contact probabilities -> [(first, last)] inclusive frame indices of each run above ``threshold``."""
+    return true_runs(np.asarray(contact, dtype=np.float64) > threshold)
+
+
+def pin_schedule(
+    positions: np.ndarray,
+    contact: np.ndarray,
+    *,
+    threshold: float = 0.5,
+    blend: int = 4,
+    anchor: Anchor = "first",
+) -> PinSchedule:
     """(T, 3) unpinned ankle positions and (T,) contacts -> the pinned positions and blend weights.
 
-    Each contact anchors the ankle at its position on the contact's first frame (its height then is the
-    contact height). Between close contacts the stronger pin wins, so weights never exceed 1.
+    ``anchor="first"`` holds the ankle where the contact began (its height then is the contact height:
+    what a retargeted character needs); ``"mean"`` holds it at its mean position over the contact (no bias
+    towards a noisy first frame: what the capture's own clean-up wants). Between close contacts the
+    stronger pin wins, so weights never exceed 1.
     """
     pos = np.asarray(positions, dtype=np.float64)
     frames = len(pos)
@@ -48,6 +62,7 @@ def pin_schedule(positions: np.ndarray, contact: np.ndarray, threshold: float = 
     index = np.arange(frames)
     ramp = max(int(blend), 0)
     for first, last in contact_segments(contact, threshold):
+        point = pos[first] if anchor == "first" else pos[first : last + 1].mean(axis=0)
         weight = np.zeros(frames)
         weight[first : last + 1] = 1.0
         if ramp:
@@ -58,7 +73,7 @@ def pin_schedule(positions: np.ndarray, contact: np.ndarray, threshold: float = 
             weight[after] = smoothstep((last + ramp + 1 - index[after]) / (ramp + 1))
         stronger = weight > weights
         weights[stronger] = weight[stronger]
-        targets[stronger] = pos[first]
+        targets[stronger] = point
     blended = pos + weights[:, None] * (targets - pos)
     return PinSchedule(targets=blended, weights=weights)
 
@@ -104,6 +119,6 @@ def leg_swings(
     Left-multiplying a bone's world rotation by its swing turns its segment onto the new one and keeps
     its twist about it.
     """
-    thigh = swing_between(knee - hip, new_knee - hip)
-    calf = swing_between(ankle - knee, new_ankle - new_knee)
+    thigh = swing_rotation(knee - hip, new_knee - hip)
+    calf = swing_rotation(ankle - knee, new_ankle - new_knee)
     return thigh, calf

@@ -1,6 +1,6 @@
 """Write a CrowdMocap result file: the only place any result ``.npz`` is produced.
 
-The format is specified in docs/result-format.md and checked by ``crowdmocap_addon.result.schema``;
+The format is specified in docs/result-format.md and checked by ``crowdmocap_addon.core.result.schema``;
 the add-on's ``reader`` is its one counterpart.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from crowdmocap_addon.result.schema import (
+from .schema import (
     FORMAT_NAME,
     META_KEY,
     PERSON_FIELDS,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .rotations import axis_angle_to_matrix
+from ..geometry import axis_angle_to_matrix
 from .skeleton import forward_kinematics, full_pose
 from .smpl_file import SmplModelData
 
