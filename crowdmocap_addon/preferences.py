@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import bpy
 
+from .core.options import CAPTURE_OPTIONS, PREFERENCES, SCENE_OPTIONS, on
+from .option_props_bpy import option_property
+
 DEFAULT_SERVER_URL = "http://127.0.0.1:8765"
-# Capture options whose defaults the user keeps in the preferences (scene setting name -> preference default_<name>)
-DEFAULT_OPTIONS = ("pose_backend", "estimator", "min_track_length", "smoothing", "ground_feet", "ground_align")
+# Options whose defaults the user keeps in the preferences (scene setting name -> preference default_<name>)
+PREFERENCE_OPTIONS = {**on(PREFERENCES, CAPTURE_OPTIONS), **on(PREFERENCES, SCENE_OPTIONS)}
+DEFAULT_OPTIONS = tuple(PREFERENCE_OPTIONS)
 POSE_BACKEND_ITEMS = [
     ("auto", "Auto", "BlazePose for the weights-free estimator, RTMO when the server has it for 3DCrowdNet"),
     ("blazepose", "BlazePose", "Embedded default: HOG people proposals + MediaPipe BlazePose (3D landmarks)"),
@@ -40,16 +44,7 @@ class CrowdMocapPreferences(bpy.types.AddonPreferences):
         subtype="FILE_PATH",
     )
 
-    default_pose_backend: bpy.props.EnumProperty(  # type: ignore[valid-type]
-        name="2D poses", items=POSE_BACKEND_ITEMS, default="auto", description="Default for new captures"
-    )
-    default_estimator: bpy.props.EnumProperty(  # type: ignore[valid-type]
-        name="3D bodies", items=ESTIMATOR_ITEMS, default="auto", description="Default for new captures"
-    )
-    default_min_track_length: bpy.props.IntProperty(name="Min track", min=1, default=10)  # type: ignore[valid-type]
-    default_smoothing: bpy.props.FloatProperty(name="Smoothing", min=0.0, max=10.0, default=1.0)  # type: ignore[valid-type]
-    default_ground_feet: bpy.props.BoolProperty(name="Feet on the floor", default=True)  # type: ignore[valid-type]
-    default_ground_align: bpy.props.BoolProperty(name="Align to ground", default=True)  # type: ignore[valid-type]
+    # One ``default_<name>`` per preference option, made from the option table (see ``_add_default_options``).
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
@@ -62,7 +57,15 @@ class CrowdMocapPreferences(bpy.types.AddonPreferences):
             box.prop(self, f"default_{name}")
 
 
-_CLASSES = (CrowdMocapPreferences,)
+def _add_default_options(cls: type) -> type:
+    """Give ``cls`` a ``default_<name>`` property per preference option, before Blender registers it."""
+    items = {"pose_backend": POSE_BACKEND_ITEMS, "estimator": ESTIMATOR_ITEMS}
+    for name, option in PREFERENCE_OPTIONS.items():
+        cls.__annotations__[f"default_{name}"] = option_property(option, items=items.get(name))
+    return cls
+
+
+_CLASSES = (_add_default_options(CrowdMocapPreferences),)
 
 
 def register() -> None:

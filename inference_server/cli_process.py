@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from .motion.smoothing import DEFAULT_STRENGTH
-from .pipeline.options import DEVICES, ESTIMATORS, POSE_BACKENDS, PRECISIONS, CaptureOptions
+from crowdmocap_addon.core.options import CAPTURE_OPTIONS, CLI, Option, on
+
+from .pipeline.options import DEVICES, CaptureOptions
 from .pipeline.progress import ProgressEvent
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -47,16 +48,27 @@ def json_progress(stream: TextIO = sys.stdout):
 
 def _options(args: argparse.Namespace) -> CaptureOptions:
     given = lambda v: None if v is None else str(v)  # noqa: E731
+    shared = {name: getattr(args, name) for name in on(CLI, CAPTURE_OPTIONS)}
     return CaptureOptions(
-        pose_backend=args.pose_backend, pose_model=given(args.pose_model), detector_model=given(args.detector_model),
-        estimator=args.estimator, checkpoint=given(args.checkpoint), smpl_model=given(args.smpl_model),
-        vposer=given(args.vposer), models_dir=given(args.models_dir), device=args.device, start=args.start,
-        stop=args.stop, stride=args.stride, max_people=args.max_people, min_track_length=args.min_track_length,
-        smoothing=args.smoothing, focal_px=args.focal_px, focal_mm=args.focal_mm,
-        sensor_width_mm=args.sensor_width_mm, fov_deg=args.fov, rois=args.rois, batch_size=args.batch_size,
-        precision=args.precision, foot_lock=not args.no_foot_lock, ground_feet=not args.no_ground_feet,
-        fix_facing=not args.no_fix_facing,
+        pose_model=given(args.pose_model), detector_model=given(args.detector_model),
+        checkpoint=given(args.checkpoint), smpl_model=given(args.smpl_model), vposer=given(args.vposer),
+        models_dir=given(args.models_dir), device=args.device, start=args.start, stop=args.stop, stride=args.stride,
+        max_people=args.max_people, focal_px=args.focal_px, focal_mm=args.focal_mm,
+        sensor_width_mm=args.sensor_width_mm, fov_deg=args.fov, **shared,
     )  # fmt: skip
+
+
+def _add_option(group: argparse._ArgumentGroup, option: Option) -> None:
+    """One flag from the option table: ``--no-NAME`` for what is on by default, else ``--NAME VALUE``."""
+    flag = option.name.replace("_", "-")
+    if option.kind is bool:
+        if option.default is not True:
+            raise ValueError(f"{option.name}: only options on by default get a --no- switch")
+        group.add_argument(f"--no-{flag}", dest=option.name, action="store_false", help=f"do not {option.help}")
+        return
+    shown = "unset" if option.default is None else f"{option.default:g}" if option.kind is float else option.default
+    group.add_argument(f"--{flag}", dest=option.name, type=option.kind, default=option.default,
+                       choices=option.choices or None, help=f"{option.help} (default {shown})")  # fmt: skip
 
 
 def _fail(args: argparse.Namespace, code: int, kind: str, message: str, **extra: object) -> int:
@@ -111,20 +123,10 @@ def add_process_command(commands: argparse._SubParsersAction) -> None:
     )
     process.add_argument("--json", action="store_true", help="print progress and the outcome as JSON lines on stdout")
     models = process.add_argument_group("models")
-    models.add_argument(
-        "--pose-backend",
-        choices=POSE_BACKENDS,
-        default="auto",
-        help="2D poses (default auto: BlazePose for the lift, RTMO when present for 3DCrowdNet)",
-    )
+    _add_option(models, CAPTURE_OPTIONS["pose_backend"])
     models.add_argument("--pose-model", type=Path, help="RTMO or RTMPose .onnx file")
     models.add_argument("--detector-model", type=Path, help="person detector .onnx for RTMPose (YOLOX)")
-    models.add_argument(
-        "--estimator",
-        choices=ESTIMATORS,
-        default="auto",
-        help="3D bodies (default auto: 3DCrowdNet when its checkpoint is found, else the lift)",
-    )
+    _add_option(models, CAPTURE_OPTIONS["estimator"])
     models.add_argument("--checkpoint", type=Path, help="3DCrowdNet checkpoint file or folder")
     models.add_argument("--smpl-model", type=Path, help="SMPL model file or folder (exact body shapes)")
     models.add_argument("--vposer", type=Path, help="VPoser v1.0 folder, if the checkpoint lacks its decoder")
@@ -135,20 +137,11 @@ def add_process_command(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--stop", type=int, help="stop before this frame (default: the end)")
     run.add_argument("--stride", type=int, default=1, help="process every n-th frame (default 1)")
     run.add_argument("--max-people", type=int, help="keep the N people seen longest")
-    run.add_argument("--min-track-length", type=int, default=10, help="frames a person must be seen (default 10)")
-    run.add_argument("--rois", type=int, default=1, help="Multi-RoI crops per person for 3DCrowdNet (default 1)")
-    run.add_argument("--batch-size", type=int, help="3DCrowdNet crops per batch (default: picked for the device)")
-    run.add_argument("--precision", choices=PRECISIONS, default="fp32", help="3DCrowdNet precision (default fp32)")
+    for name in ("min_track_length", "rois", "batch_size", "precision"):
+        _add_option(run, CAPTURE_OPTIONS[name])
     motion = process.add_argument_group("motion and camera")
-    motion.add_argument("--smoothing", type=float, default=DEFAULT_STRENGTH,
-                        help=f"0 = off, {DEFAULT_STRENGTH:g} = default, larger = smoother")  # fmt: skip
-    motion.add_argument("--no-foot-lock", action="store_true", help="leave feet as estimated during contacts")
-    motion.add_argument("--no-ground-feet", action="store_true",
-                        help="keep each person's estimated depth instead of standing their lowest foot on the "
-                             "fitted floor (for footage of jumps)")  # fmt: skip
-    motion.add_argument("--no-fix-facing", action="store_true",
-                        help="keep frames where a walker faces against their direction of travel as estimated "
-                             "(by default they are taken for front/back flips and mirrored back)")  # fmt: skip
+    for name in ("smoothing", "foot_lock", "ground_feet", "fix_facing"):
+        _add_option(motion, CAPTURE_OPTIONS[name])
     focal = motion.add_mutually_exclusive_group()
     focal.add_argument("--focal-px", type=float, help="focal length in pixels")
     focal.add_argument("--focal-mm", type=float, help="focal length in mm (needs --sensor-width-mm)")

@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 STREET = REPO / "tests" / "data" / "vtest_first10s.avi"
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class DemoOutputs:
     result: Path
     preview: Path
@@ -155,8 +155,9 @@ def run_demo(out: Path, *, clip: Path = STREET, stop: int | None = None, min_tra
     print("2/2 building the Blender scene, exporting FBX, rendering stills ...")
     middle = (stop or summary.frames) // 2
     blend, fbx, overlay, crowd = blender_scene(summary.result_path, clip, out, middle)
-    outputs = DemoOutputs(summary.result_path, summary.preview_path, blend, fbx, overlay, crowd, summary.people,
-                          summary.frames)  # fmt: skip
+    outputs = DemoOutputs(result=summary.result_path, preview=summary.preview_path, blend=blend, fbx=fbx,
+                          still_overlay=overlay, still_crowd=crowd, people=summary.people,
+                          frames=summary.frames)  # fmt: skip
     print(f"\nDone in {time.monotonic() - started:.0f} s. In {out}/:")
     for label, path in (
         ("result file (open in Blender: File > Import > CrowdMocap result)", outputs.result),

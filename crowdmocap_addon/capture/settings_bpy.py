@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bpy
 
+from ..core.options import CAPTURE_OPTIONS, SCENE_OPTIONS
+from ..option_props_bpy import option_property
 from ..preferences import ESTIMATOR_ITEMS, POSE_BACKEND_ITEMS
 
 _FOCAL_MODES = [
@@ -23,24 +25,21 @@ class CrowdMocapCaptureSettings(bpy.types.PropertyGroup):
                                      description="Last frame to capture; 0 = to the end of the clip")  # fmt: skip
     stride: bpy.props.IntProperty(name="Every", min=1, default=1,  # type: ignore[valid-type]
                                   description="Capture every n-th frame")  # fmt: skip
-    pose_backend: bpy.props.EnumProperty(name="2D poses", items=POSE_BACKEND_ITEMS, default="auto")  # type: ignore[valid-type]
-    estimator: bpy.props.EnumProperty(name="3D bodies", items=ESTIMATOR_ITEMS, default="auto")  # type: ignore[valid-type]
+    pose_backend: option_property(CAPTURE_OPTIONS["pose_backend"], items=POSE_BACKEND_ITEMS)  # type: ignore[valid-type]
+    estimator: option_property(CAPTURE_OPTIONS["estimator"], items=ESTIMATOR_ITEMS)  # type: ignore[valid-type]
     max_people: bpy.props.IntProperty(name="Max people", min=0, default=0,  # type: ignore[valid-type]
                                       description="Keep the N people seen longest; 0 = everyone")  # fmt: skip
-    min_track_length: bpy.props.IntProperty(name="Min track", min=1, default=10,  # type: ignore[valid-type]
-                                            description="Frames a person must be seen to be kept")  # fmt: skip
-    smoothing: bpy.props.FloatProperty(name="Smoothing", min=0.0, max=10.0, default=1.0,  # type: ignore[valid-type]
-                                       description="0 = off, 1 = default, larger = smoother")  # fmt: skip
-    ground_feet: bpy.props.BoolProperty(name="Feet on the floor", default=True,  # type: ignore[valid-type]
-                                        description="Stand each person's planted foot on the floor the capture "
-                                                    "finds; turn off for footage of jumps")  # fmt: skip
+    min_track_length: option_property(CAPTURE_OPTIONS["min_track_length"])  # type: ignore[valid-type]
+    smoothing: option_property(CAPTURE_OPTIONS["smoothing"])  # type: ignore[valid-type]
+    foot_lock: option_property(CAPTURE_OPTIONS["foot_lock"])  # type: ignore[valid-type]
+    ground_feet: option_property(CAPTURE_OPTIONS["ground_feet"])  # type: ignore[valid-type]
+    fix_facing: option_property(CAPTURE_OPTIONS["fix_facing"])  # type: ignore[valid-type]
     focal_mode: bpy.props.EnumProperty(name="Focal", items=_FOCAL_MODES, default="AUTO")  # type: ignore[valid-type]
     focal_px: bpy.props.FloatProperty(name="Focal (px)", min=1.0, default=1000.0)  # type: ignore[valid-type]
     focal_mm: bpy.props.FloatProperty(name="Focal (mm)", min=1.0, default=35.0)  # type: ignore[valid-type]
     sensor_width_mm: bpy.props.FloatProperty(name="Sensor (mm)", min=1.0, default=36.0)  # type: ignore[valid-type]
     fov_deg: bpy.props.FloatProperty(name="FOV (deg)", min=1.0, max=179.0, default=60.0)  # type: ignore[valid-type]
-    ground_align: bpy.props.BoolProperty(name="Align to ground", default=True,  # type: ignore[valid-type]
-                                         description="Put the floor at Z = 0 when the capture finds one")  # fmt: skip
+    ground_align: option_property(SCENE_OPTIONS["ground_align"])  # type: ignore[valid-type]
 
 
 class CrowdMocapStatus(bpy.types.PropertyGroup):

@@ -17,7 +17,7 @@ from .http import ServerClient, ServerError, UploadCancelled
 TERMINAL = ("done", "failed", "cancelled")
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class CaptureSnapshot:
     phase: str  # uploading | queued | running | cancelling | downloading | done | failed | cancelled
     stage: str = ""  # the server's pipeline stage while running
@@ -43,11 +43,13 @@ def stage_snapshot(status: dict[str, Any], job_id: str) -> CaptureSnapshot:
     """The panel's view of a server JobStatus while it is queued or running."""
     if status["state"] == "queued":
         ahead = status.get("queue_position") or 0
-        return CaptureSnapshot("queued", message=f"Queued ({ahead} job(s) ahead)", job_id=job_id)
+        return CaptureSnapshot(phase="queued", message=f"Queued ({ahead} job(s) ahead)", job_id=job_id)
     stage = status.get("stage") or ""
     current = next((p for p in status.get("progress", []) if p["stage"] == stage), None)
     fraction = current["done"] / current["total"] if current and current["total"] else 0.0
-    return CaptureSnapshot("running", stage, min(fraction, 1.0), current and current.get("eta_s"), job_id=job_id)
+    return CaptureSnapshot(
+        phase="running", stage=stage, fraction=min(fraction, 1.0), eta_s=current and current.get("eta_s"), job_id=job_id
+    )
 
 
 class CaptureJob:
@@ -56,7 +58,7 @@ class CaptureJob:
         self.client, self.footage, self.options = client, Path(footage), dict(options)
         self.destination, self.poll_s, self.stop_wait_s = Path(destination), poll_s, stop_wait_s
         self._lock = threading.Lock()
-        self._snapshot = CaptureSnapshot("uploading", message="Uploading footage")
+        self._snapshot = CaptureSnapshot(phase="uploading", message="Uploading footage")
         self._cancel = threading.Event()
         self._thread = threading.Thread(target=self._run, name="crowdmocap-capture", daemon=True)
 
@@ -83,7 +85,7 @@ class CaptureJob:
         try:
 
             def uploaded(sent: int, size: int) -> None:
-                self._set(CaptureSnapshot("uploading", "upload", sent / size if size else 1.0,
+                self._set(CaptureSnapshot(phase="uploading", stage="upload", fraction=sent / size if size else 1.0,
                                           message=f"Uploading footage {sent / size:.0%}" if size else ""))  # fmt: skip
 
             upload = self.client.upload(self.footage, progress=uploaded, cancelled=self._cancel.is_set)
@@ -98,11 +100,11 @@ class CaptureJob:
                 status = self.client.status(job_id)
             self._finish(status, job_id)
         except UploadCancelled:
-            self._set(CaptureSnapshot("cancelled", message="Capture cancelled during the upload"))
+            self._set(CaptureSnapshot(phase="cancelled", message="Capture cancelled during the upload"))
         except ServerError as exc:
-            self._set(CaptureSnapshot("failed", message=str(exc), job_id=job_id))
+            self._set(CaptureSnapshot(phase="failed", message=str(exc), job_id=job_id))
         except Exception as exc:  # a thread must not die silently: the panel shows what happened
-            self._set(CaptureSnapshot("failed", message=f"Unexpected error: {type(exc).__name__}: {exc}",
+            self._set(CaptureSnapshot(phase="failed", message=f"Unexpected error: {type(exc).__name__}: {exc}",
                                       job_id=job_id))  # fmt: skip
 
     def _cancel_and_wait(self, job_id: str) -> dict[str, Any]:
@@ -111,7 +113,7 @@ class CaptureJob:
         A running job stops at its next frame, so "cancelled" is only reported once the server says so;
         otherwise a new capture could queue behind a job the user believes is gone.
         """
-        self._set(CaptureSnapshot("cancelling", message="Cancelling: waiting for the server to stop the job",
+        self._set(CaptureSnapshot(phase="cancelling", message="Cancelling: waiting for the server to stop the job",
                                   job_id=job_id))  # fmt: skip
         status = self.client.cancel(job_id)
         deadline = time.monotonic() + self.stop_wait_s
@@ -123,20 +125,20 @@ class CaptureJob:
     def _finish(self, status: dict[str, Any], job_id: str) -> None:
         state = status["state"]
         if state == "cancelled":
-            self._set(CaptureSnapshot("cancelled", message="Capture cancelled; the server stopped the job",
+            self._set(CaptureSnapshot(phase="cancelled", message="Capture cancelled; the server stopped the job",
                                       job_id=job_id))  # fmt: skip
         elif self._cancel.is_set() and state != "done":
-            self._set(CaptureSnapshot("cancelled", job_id=job_id, message=(
+            self._set(CaptureSnapshot(phase="cancelled", job_id=job_id, message=(
                 f"Cancel requested; the server job is still {state} after {self.stop_wait_s:.0f} s "
                 "and will stop at its next frame")))  # fmt: skip
         elif state == "failed":
             error = status.get("error") or {}
             where = f" (stage {error['stage']})" if error.get("stage") else ""
-            self._set(CaptureSnapshot("failed", message=f"The capture failed{where}: {error.get('message', '?')}",
+            self._set(CaptureSnapshot(phase="failed", message=f"The capture failed{where}: {error.get('message', '?')}",
                                       job_id=job_id))  # fmt: skip
         else:
-            self._set(CaptureSnapshot("downloading", message="Downloading the result", job_id=job_id))
+            self._set(CaptureSnapshot(phase="downloading", message="Downloading the result", job_id=job_id))
             path = self.client.download_result(job_id, self.destination)
             people = (status.get("summary") or {}).get("people")
-            done = CaptureSnapshot("done", fraction=1.0, message=f"Captured {people} people", job_id=job_id)
+            done = CaptureSnapshot(phase="done", fraction=1.0, message=f"Captured {people} people", job_id=job_id)
             self._set(replace(done, result_path=path))

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.options import CAPTURE_OPTIONS
+
 FOCAL_MODES = ("AUTO", "PIXELS", "MILLIMETRES", "FOV")
+_DEFAULT = {name: option.default for name, option in CAPTURE_OPTIONS.items()}
 
 
 def job_options(
     *,
-    pose_backend: str = "auto",
-    estimator: str = "auto",
+    pose_backend: str = _DEFAULT["pose_backend"],
+    estimator: str = _DEFAULT["estimator"],
     frame_start: int = 0,
     frame_end: int = 0,
     stride: int = 1,
     max_people: int = 0,
-    min_track_length: int = 10,
-    smoothing: float = 1.0,
-    ground_feet: bool = True,
+    min_track_length: int = _DEFAULT["min_track_length"],
+    smoothing: float = _DEFAULT["smoothing"],
+    foot_lock: bool = _DEFAULT["foot_lock"],
+    ground_feet: bool = _DEFAULT["ground_feet"],
+    fix_facing: bool = _DEFAULT["fix_facing"],
     focal_mode: str = "AUTO",
     focal_px: float = 0.0,
     focal_mm: float = 0.0,
@@ -33,8 +38,8 @@ def job_options(
         raise ValueError(f"focal mode must be one of {', '.join(FOCAL_MODES)}, got {focal_mode!r}")
     options: dict[str, Any] = {
         "pose_backend": pose_backend, "estimator": estimator, "start": int(frame_start), "stride": int(stride),
-        "min_track_length": int(min_track_length), "smoothing": float(smoothing), "ground_feet": bool(ground_feet),
-        "preview": bool(preview),
+        "min_track_length": int(min_track_length), "smoothing": float(smoothing), "foot_lock": bool(foot_lock),
+        "ground_feet": bool(ground_feet), "fix_facing": bool(fix_facing), "preview": bool(preview),
     }  # fmt: skip
     if frame_end > 0:
         options["stop"] = int(frame_end) + 1

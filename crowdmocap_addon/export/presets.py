@@ -13,7 +13,7 @@ from typing import Any
 FORMATS = ("fbx", "glb", "bvh")
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class ExportPreset:
     name: str
     format: str  # fbx | glb | bvh
@@ -35,17 +35,17 @@ _FBX_COMMON: dict[str, Any] = {
 
 PRESETS: dict[str, ExportPreset] = {
     "unity": ExportPreset(
-        "unity",
-        "fbx",
-        "Unity: FBX in metres, Y up, scale 1, no leaf bones, baked animation",
-        {**_FBX_COMMON, "apply_unit_scale": True, "apply_scale_options": "FBX_SCALE_ALL", "global_scale": 1.0},
+        name="unity",
+        format="fbx",
+        description="Unity: FBX in metres, Y up, scale 1, no leaf bones, baked animation",
+        settings={**_FBX_COMMON, "apply_unit_scale": True, "apply_scale_options": "FBX_SCALE_ALL", "global_scale": 1.0},
     ),
     "unreal": ExportPreset(
-        "unreal",
-        "fbx",
-        "Unreal Engine: FBX with centimetre units in the file (no 100x fix-up needed), "
+        name="unreal",
+        format="fbx",
+        description="Unreal Engine: FBX with centimetre units in the file (no 100x fix-up needed), "
         "deform bones only, armature exported as the 'root' bone",
-        {
+        settings={
             **_FBX_COMMON,
             "apply_unit_scale": True,
             "apply_scale_options": "FBX_SCALE_NONE",
@@ -57,10 +57,10 @@ PRESETS: dict[str, ExportPreset] = {
         root_name="root",
     ),
     "godot": ExportPreset(
-        "godot",
-        "glb",
-        "Godot and the web: glTF binary (.glb) with skins and baked animation",
-        {
+        name="godot",
+        format="glb",
+        description="Godot and the web: glTF binary (.glb) with skins and baked animation",
+        settings={
             "export_format": "GLB",
             "use_selection": True,
             "export_animations": True,
@@ -74,10 +74,10 @@ PRESETS: dict[str, ExportPreset] = {
         },
     ),
     "bvh": ExportPreset(
-        "bvh",
-        "bvh",
-        "BVH per person for mocap tools (skeleton and motion, no mesh)",
-        {"rotate_mode": "NATIVE", "root_transform_only": False},
+        name="bvh",
+        format="bvh",
+        description="BVH per person for mocap tools (skeleton and motion, no mesh)",
+        settings={"rotate_mode": "NATIVE", "root_transform_only": False},
     ),
 }
 

@@ -47,12 +47,27 @@ def bone_channels(
     if rotations is not None:
         prop, values = rotation_values(rotations, mode)
         channels += [
-            Channel(bone_path(bone, prop), axis, bone, frames, values[:, axis], "LINEAR")
+            Channel(
+                data_path=bone_path(bone, prop),
+                index=axis,
+                group=bone,
+                frames=frames,
+                values=values[:, axis],
+                interpolation="LINEAR",
+            )
             for axis in range(values.shape[1])
         ]
     if locations is not None:
         channels += [
-            Channel(bone_path(bone, "location"), axis, bone, frames, locations[:, axis], "LINEAR") for axis in range(3)
+            Channel(
+                data_path=bone_path(bone, "location"),
+                index=axis,
+                group=bone,
+                frames=frames,
+                values=locations[:, axis],
+                interpolation="LINEAR",
+            )
+            for axis in range(3)
         ]
     return channels
 
@@ -70,5 +85,14 @@ def setting_channels(
                 missing.append(label)
                 continue
             path = f'pose.bones["{quote(bone)}"]["{quote(prop)}"]'
-            channels.append(Channel(path, 0, "Rig settings", np.array([frame]), np.array([value]), "CONSTANT"))
+            channels.append(
+                Channel(
+                    data_path=path,
+                    index=0,
+                    group="Rig settings",
+                    frames=np.array([frame]),
+                    values=np.array([value]),
+                    interpolation="CONSTANT",
+                )
+            )
     return channels, missing

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bpy
 
+from ..core.options import RETARGET_OPTIONS
+from ..option_props_bpy import option_property
 from .presets import BoneMap, BoneMapError, preset_id_for, resolve, save_user_preset
 from .presets_bpy import user_preset_folder
 from .retarget_bpy import choose_bone_map, is_crowdmocap_armature, retarget
@@ -35,10 +37,10 @@ class CROWDMOCAP_OT_retarget(bpy.types.Operator):  # noqa: N801 (Blender's namin
         name="Preset", description="Bone-map preset id, 'auto' to detect, empty for the panel's map (or auto)"
     )
     people: bpy.props.EnumProperty(name="People", items=PEOPLE_ITEMS, default="SELECTED")  # type: ignore[valid-type]
-    duplicate_per_person: bpy.props.BoolProperty(name="Duplicate target per person", default=False)  # type: ignore[valid-type]
+    duplicate_per_person: option_property(RETARGET_OPTIONS["duplicate_per_person"])  # type: ignore[valid-type]
     root_motion: bpy.props.EnumProperty(name="Root motion", items=ROOT_MOTION_ITEMS, default="HIPS")  # type: ignore[valid-type]
-    foot_pin: bpy.props.BoolProperty(name="Pin feet", default=True)  # type: ignore[valid-type]
-    blend_frames: bpy.props.IntProperty(name="Blend", min=0, max=30, default=4)  # type: ignore[valid-type]
+    foot_pin: option_property(RETARGET_OPTIONS["foot_pin"])  # type: ignore[valid-type]
+    blend_frames: option_property(RETARGET_OPTIONS["blend_frames"])  # type: ignore[valid-type]
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:

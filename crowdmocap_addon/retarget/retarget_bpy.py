@@ -193,7 +193,7 @@ def _setting_channels(
 
 def _visibility_channels(source: bpy.types.Object) -> list[Channel]:
     return [
-        Channel(path, 0, "Visibility", frames, values, "CONSTANT")
+        Channel(data_path=path, index=0, group="Visibility", frames=frames, values=values, interpolation="CONSTANT")
         for path, (frames, values) in visibility_keys(source).items()
     ]
 

@@ -7,6 +7,8 @@ import json
 import bpy
 
 from ..core.joints import JOINT_NAMES
+from ..core.options import RETARGET_OPTIONS
+from ..option_props_bpy import option_property
 from .presets import BoneMap
 from .presets_bpy import all_presets
 
@@ -56,18 +58,10 @@ class CrowdMocapRetargetSettings(bpy.types.PropertyGroup):
     )  # fmt: skip
     preset_name: bpy.props.StringProperty(name="Name", description="Name for the saved preset")  # type: ignore[valid-type]
     people: bpy.props.EnumProperty(name="People", items=PEOPLE_ITEMS, default="SELECTED")  # type: ignore[valid-type]
-    duplicate_per_person: bpy.props.BoolProperty(  # type: ignore[valid-type]
-        name="Duplicate target per person",
-        description="One copy of the rig (armature and its meshes) per selected person, named after them",
-        default=True,
-    )
+    duplicate_per_person: option_property(RETARGET_OPTIONS["duplicate_per_person"])  # type: ignore[valid-type]
     root_motion: bpy.props.EnumProperty(name="Root motion", items=ROOT_MOTION_ITEMS, default="HIPS")  # type: ignore[valid-type]
-    foot_pin: bpy.props.BoolProperty(  # type: ignore[valid-type]
-        name="Pin feet", description="Hold feet where the capture says they touch the ground (leg IK)", default=True
-    )
-    blend_frames: bpy.props.IntProperty(  # type: ignore[valid-type]
-        name="Blend", min=0, max=30, default=4, description="Frames over which a foot pin fades in and out"
-    )
+    foot_pin: option_property(RETARGET_OPTIONS["foot_pin"])  # type: ignore[valid-type]
+    blend_frames: option_property(RETARGET_OPTIONS["blend_frames"])  # type: ignore[valid-type]
 
     def has_map(self) -> bool:
         return any(item.bone for item in self.bone_map)

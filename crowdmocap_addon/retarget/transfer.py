@@ -98,7 +98,7 @@ class RetargetOptions:
             raise ValueError(f"root_motion must be one of {ROOT_MOTION_MODES}, not {self.root_motion!r}")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RetargetedMotion:
     """The baked result for one target: pose channels of the driven bones on every frame."""
 

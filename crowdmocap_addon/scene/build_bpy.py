@@ -39,7 +39,7 @@ _PROPERTY_DESCRIPTIONS = {
 }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ImportedCapture:
     """What one import made."""
 

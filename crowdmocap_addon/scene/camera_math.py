@@ -19,7 +19,7 @@ CLIP_START_M = 0.05
 MIN_CLIP_END_M = 100.0
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class CameraParams:
     """What to set on ``bpy.types.Camera`` and the scene's render resolution."""
 

@@ -26,7 +26,7 @@ VISIBILITY_PATHS = ("hide_viewport", "hide_render")
 ROOT_BONE = JOINT_NAMES[0]
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Channel:
     """One F-curve: where it points, its keys and how they interpolate."""
 
@@ -75,13 +75,27 @@ def motion_channels(track: PersonTrack, armature: WorldTransform) -> list[Channe
     frames = scene_frames(track.frames)
     quats = bone_quaternions(track, armature)
     channels = [
-        Channel(bone_data_path(name, "rotation_quaternion"), axis, name, frames, quats[:, joint, axis], "LINEAR")
+        Channel(
+            data_path=bone_data_path(name, "rotation_quaternion"),
+            index=axis,
+            group=name,
+            frames=frames,
+            values=quats[:, joint, axis],
+            interpolation="LINEAR",
+        )
         for joint, name in enumerate(JOINT_NAMES)
         for axis in range(4)
     ]
     location = pelvis_locations(track, armature)
     channels += [
-        Channel(bone_data_path(ROOT_BONE, "location"), axis, ROOT_BONE, frames, location[:, axis], "LINEAR")
+        Channel(
+            data_path=bone_data_path(ROOT_BONE, "location"),
+            index=axis,
+            group=ROOT_BONE,
+            frames=frames,
+            values=location[:, axis],
+            interpolation="LINEAR",
+        )
         for axis in range(3)
     ]
     return channels
@@ -93,7 +107,9 @@ def property_channels(track: PersonTrack) -> list[Channel]:
     contact = np.asarray(track.foot_contact, dtype=np.float64)
     values = (np.asarray(track.confidence, dtype=np.float64), contact[:, 0], contact[:, 1])
     return [
-        Channel(f'["{name}"]', 0, "CrowdMocap", frames, value, "LINEAR")
+        Channel(
+            data_path=f'["{name}"]', index=0, group="CrowdMocap", frames=frames, values=value, interpolation="LINEAR"
+        )
         for name, value in zip(CUSTOM_PROPERTIES, values, strict=True)
     ]
 
@@ -104,4 +120,7 @@ def visibility_channels(track: PersonTrack) -> list[Channel]:
     last = int(track.frames[-1]) + FRAME_OFFSET
     frames = np.array([first - 1, first, last + 1], dtype=np.float64)
     hidden = np.array([1.0, 0.0, 1.0])
-    return [Channel(path, 0, "Visibility", frames, hidden, "CONSTANT") for path in VISIBILITY_PATHS]
+    return [
+        Channel(data_path=path, index=0, group="Visibility", frames=frames, values=hidden, interpolation="CONSTANT")
+        for path in VISIBILITY_PATHS
+    ]

@@ -32,7 +32,7 @@ class FootageError(Exception):
     """Footage that cannot be read; the message names the file and what failed."""
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class FootageInfo:
     path: str
     width: int  # as displayed (after rotation)
@@ -143,7 +143,9 @@ def _open_video(path: Path) -> Footage:
         raise FootageError(f"{path}: cannot be read as video ({exc})") from exc
     if round(rotation / 90) % 2:
         width, height = height, width
-    info = FootageInfo(str(path), width, height, Fraction(rate), int(frame_count), rotation)
+    info = FootageInfo(
+        path=str(path), width=width, height=height, fps=Fraction(rate), frame_count=int(frame_count), rotation=rotation
+    )
     return Footage(info)
 
 
@@ -155,7 +157,9 @@ def _open_folder(path: Path, fps: Fraction) -> Footage:
     if first is None:
         raise FootageError(f"{images[0]}: first image of the sequence cannot be read")
     height, width = first.shape[:2]
-    return Footage(FootageInfo(str(path), width, height, fps, len(images)), _images=images)
+    return Footage(
+        FootageInfo(path=str(path), width=width, height=height, fps=fps, frame_count=len(images)), _images=images
+    )
 
 
 def open_footage(path: str | Path, *, sequence_fps: float | Fraction = DEFAULT_SEQUENCE_FPS) -> Footage:

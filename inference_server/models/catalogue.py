@@ -14,7 +14,7 @@ from pathlib import Path
 _OPENMMLAB = "https://download.openmmlab.com/mmpose/v1/projects"
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class ModelSpec:
     name: str
     purpose: str

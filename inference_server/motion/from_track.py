@@ -21,7 +21,7 @@ class MissingLandmarksError(ValueError):
     """The track's pose backend gave no 3D world landmarks (only BlazePose does)."""
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class LiftedTrack:
     frames: np.ndarray  # (T,)
     global_orient: np.ndarray  # (T, 3)
@@ -88,4 +88,10 @@ def lift_track(track: Track, rest_joints: np.ndarray, camera: PinholeCamera) -> 
     for axis in range(3):
         transl[:, axis] = np.interp(np.arange(count), np.flatnonzero(placed), transl[placed, axis])
     pose = fill_unseen_limbs(pose, track.keypoints)
-    return LiftedTrack(track.frames, orient, pose, transl, np.where(placed, confidence, 0.0))
+    return LiftedTrack(
+        frames=track.frames,
+        global_orient=orient,
+        body_pose=pose,
+        transl=transl,
+        confidence=np.where(placed, confidence, 0.0),
+    )

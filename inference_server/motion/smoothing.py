@@ -19,8 +19,9 @@ from crowdmocap_addon.core.geometry import (
     quaternion_to_axis_angle,
     sign_continuous,
 )
+from crowdmocap_addon.core.options import CAPTURE_OPTIONS
 
-DEFAULT_STRENGTH = 1.0
+DEFAULT_STRENGTH = CAPTURE_OPTIONS["smoothing"].default
 BASE_SIGMA_S = 0.05  # Gaussian sigma in seconds at strength 1 (1.5 frames at 30 fps)
 DEPTH_FACTOR = 3.0  # depth is smoothed this much more than x and y
 MIN_WEIGHT = 1e-3  # filled-in frames still count a little, so a long gap is not undefined

@@ -1,6 +1,12 @@
-"""Open the planned 2D pose backend and 3D estimator (the only place they are constructed)."""
+"""Open the planned 2D pose backend and 3D estimator (the only place the real ones are constructed).
+
+``run_capture`` takes both openers as parameters (``PoseBackendFactory``, ``EstimatorFactory``) with
+these as the defaults, so callers such as tests can hand it other backends without patching modules.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from crowdmocap_addon.core.body.smpl_file import SmplModelData
 
@@ -10,8 +16,14 @@ from ..poses2d.types import PoseBackend
 from .models import ModelPlan
 from .options import CaptureOptions
 
+PoseBackendFactory = Callable[[ModelPlan], PoseBackend]
+"""Opens the 2D pose backend the plan names; the pipeline closes it when the frames are done."""
+EstimatorFactory = Callable[[ModelPlan, CaptureOptions], tuple[CrowdNetPredictor, SmplModelData]]
+"""Opens the 3DCrowdNet predictor and its SMPL model, when the plan's estimator is ``crowdnet``."""
+
 
 def open_pose_backend(plan: ModelPlan) -> PoseBackend:
+    """The real backend ``plan.pose_backend`` names (BlazePose top-down, RTMO or RTMPose)."""
     if plan.pose_backend == "blazepose":
         from ..poses2d.blazepose import BlazePoseTopDown
 

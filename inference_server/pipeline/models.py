@@ -22,7 +22,7 @@ class MissingModelError(OptionsError):
     """A model file the chosen backend or estimator needs is not there; says what and where to get it."""
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class ModelPlan:
     pose_backend: str  # blazepose | rtmo | rtmpose
     estimator: str  # lift | crowdnet

@@ -6,13 +6,11 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from ..motion.smoothing import DEFAULT_STRENGTH
+from crowdmocap_addon.core.options import CAPTURE_OPTIONS, ESTIMATORS, MAX_ROIS, POSE_BACKENDS, PRECISIONS
 
-POSE_BACKENDS = ("auto", "blazepose", "rtmo", "rtmpose")
-ESTIMATORS = ("auto", "lift", "crowdnet")
+__all__ = ["ESTIMATORS", "MAX_ROIS", "POSE_BACKENDS", "PRECISIONS", "CaptureOptions", "OptionsError"]
 DEVICES = ("auto", "cpu", "cuda")
-PRECISIONS = ("fp32", "bf16", "fp16")
-MAX_ROIS = 9
+_DEFAULT = {name: option.default for name, option in CAPTURE_OPTIONS.items()}
 
 
 class OptionsError(ValueError):
@@ -21,12 +19,15 @@ class OptionsError(ValueError):
 
 @dataclass(frozen=True)
 class CaptureOptions:
-    """Every choice a capture makes. ``None`` means "find it / use the default" (see the CLI's --help)."""
+    """Every choice a capture makes. ``None`` means "find it / use the default" (see the CLI's --help).
 
-    pose_backend: str = "auto"  # auto: BlazePose for the lift estimator, else RTMO when its model is present
+    The options users see in several places take their defaults and bounds from ``core.options``.
+    """
+
+    pose_backend: str = _DEFAULT["pose_backend"]
     pose_model: str | None = None  # RTMO or RTMPose .onnx
     detector_model: str | None = None  # person detector .onnx for RTMPose (YOLOX)
-    estimator: str = "auto"  # auto: 3DCrowdNet when its checkpoint is found, else the weights-free lift
+    estimator: str = _DEFAULT["estimator"]
     checkpoint: str | None = None  # 3DCrowdNet checkpoint file or folder
     smpl_model: str | None = None  # SMPL model file or folder (exact shapes and skeletons)
     vposer: str | None = None  # VPoser v1.0 folder, when the checkpoint lacks the decoder
@@ -36,26 +37,28 @@ class CaptureOptions:
     stop: int | None = None  # frame to stop before
     stride: int = 1  # process every n-th frame
     max_people: int | None = None  # keep the N longest tracks
-    min_track_length: int = 10  # observed frames a person needs to be kept
-    smoothing: float = DEFAULT_STRENGTH  # 0 turns smoothing off
+    min_track_length: int = _DEFAULT["min_track_length"]
+    smoothing: float = _DEFAULT["smoothing"]
     focal_px: float | None = None
     focal_mm: float | None = None
     sensor_width_mm: float | None = None
     fov_deg: float | None = None
-    rois: int = 1  # Multi-RoI crops per person for 3DCrowdNet
-    batch_size: int | None = None  # 3DCrowdNet crops per call; None picks one for the device
-    precision: str = "fp32"  # 3DCrowdNet autocast precision
-    foot_lock: bool = True
-    ground_feet: bool = True  # move each person along their foot's ray until it stands on the fitted floor
-    fix_facing: bool = True  # mirror back frames where a walker faces against their walk (front/back flips)
+    rois: int = _DEFAULT["rois"]
+    batch_size: int | None = _DEFAULT["batch_size"]  # None picks one for the device
+    precision: str = _DEFAULT["precision"]
+    foot_lock: bool = _DEFAULT["foot_lock"]
+    ground_feet: bool = _DEFAULT["ground_feet"]
+    fix_facing: bool = _DEFAULT["fix_facing"]
 
     def __post_init__(self) -> None:
         self.validate()
 
     def validate(self) -> None:
-        _choice("pose_backend", self.pose_backend, POSE_BACKENDS)
-        _choice("estimator", self.estimator, ESTIMATORS)
-        _choice("precision", self.precision, PRECISIONS)
+        for name, option in CAPTURE_OPTIONS.items():
+            value = getattr(self, name)
+            problem = option.check(value) if value is not None else None
+            if problem:
+                raise OptionsError(problem)
         if not (self.device in DEVICES or self.device.startswith("cuda:")):
             raise OptionsError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
         if self.start < 0:
@@ -66,14 +69,8 @@ class CaptureOptions:
             raise OptionsError(f"stride must be >= 1, got {self.stride}")
         if self.max_people is not None and self.max_people < 1:
             raise OptionsError(f"max_people must be >= 1, got {self.max_people}")
-        if self.min_track_length < 1:
-            raise OptionsError(f"min_track_length must be >= 1, got {self.min_track_length}")
-        if not (math.isfinite(self.smoothing) and 0 <= self.smoothing <= 10):
-            raise OptionsError(f"smoothing must be between 0 (off) and 10, got {self.smoothing}")
-        if not 1 <= self.rois <= MAX_ROIS:
-            raise OptionsError(f"rois must be between 1 and {MAX_ROIS}, got {self.rois}")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise OptionsError(f"batch_size must be >= 1, got {self.batch_size}")
+        if not math.isfinite(self.smoothing):
+            raise OptionsError(f"smoothing must be a finite number, got {self.smoothing}")
         given = [name for name in ("focal_px", "focal_mm", "fov_deg") if getattr(self, name) is not None]
         if len(given) > 1:
             raise OptionsError(f"give the focal length one way only, got {' and '.join(given)}")
@@ -96,8 +93,3 @@ class CaptureOptions:
             return cls(**values)
         except TypeError as exc:
             raise OptionsError(str(exc)) from exc
-
-
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise OptionsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -24,10 +24,10 @@ from ..motion.shape import robust_betas
 from ..motion.smoothing import SmoothedMotion, smooth_motion
 from ..tracking.tracker import Track
 from .progress import CancelToken, PipelineError, StageMeter
-from .stream import FrameEstimate, find_estimate
+from .stream import EstimateKey, FrameEstimate, track_estimates
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class PersonMotion:
     """One track's 3D motion in the full-image camera, before clean-up."""
 
@@ -52,15 +52,16 @@ def lift_people(
             lifted = lift_track(track, rest.joints, camera)
         except MissingLandmarksError as exc:
             raise PipelineError("estimate", str(exc), int(track.frames[0])) from exc
-        people.append(PersonMotion(track, lifted.global_orient, lifted.body_pose, lifted.transl, rest.betas,
-                                   rest.joints, lifted.confidence))  # fmt: skip
+        people.append(PersonMotion(track=track, global_orient=lifted.global_orient, body_pose=lifted.body_pose,
+                                   transl=lifted.transl, betas=rest.betas, rest_joints=rest.joints,
+                                   confidence=lifted.confidence))  # fmt: skip
         meter.advance()
     return people
 
 
 def crowdnet_people(
     tracks: Sequence[Track],
-    estimates: dict[int, list[tuple[np.ndarray, FrameEstimate]]],
+    estimates: Mapping[EstimateKey, FrameEstimate],
     smpl: SmplModelData,
     meter: StageMeter,
     cancel: CancelToken,
@@ -69,8 +70,7 @@ def crowdnet_people(
     people, warnings = [], []
     for track in tracks:
         cancel.check()
-        answers = [find_estimate(estimates, int(f), k) if seen else None
-                   for f, k, seen in zip(track.frames, track.keypoints, track.observed, strict=True)]  # fmt: skip
+        answers = track_estimates(estimates, track)
         known = np.array([a is not None for a in answers])
         meter.advance()
         if not known.any():
@@ -86,12 +86,13 @@ def crowdnet_people(
         pelvis = np.stack([a.pelvis for a in pick])
         steps = np.arange(len(answers))
         pelvis = np.stack([np.interp(steps, np.flatnonzero(known), pelvis[:, c]) for c in range(3)], axis=1)
-        people.append(PersonMotion(track, rotations[:, 0], rotations[:, 1:], pelvis - rest[0], betas, rest,
-                                   confidence))  # fmt: skip
+        people.append(PersonMotion(track=track, global_orient=rotations[:, 0], body_pose=rotations[:, 1:],
+                                   transl=pelvis - rest[0], betas=betas, rest_joints=rest,
+                                   confidence=confidence))  # fmt: skip
     return people, warnings
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class MotionSettings:
     fps: float  # processed frames per second (video rate / stride)
     smoothing: float

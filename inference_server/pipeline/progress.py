@@ -12,7 +12,7 @@ from typing import Any
 STAGES = ("open", "poses", "estimate", "motion", "write", "preview")
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class ProgressEvent:
     stage: str  # one of STAGES
     done: int  # units finished in this stage (frames, or people for the per-person stages)
@@ -85,7 +85,11 @@ class StageMeter:
         if self._report is None or (not force and now - self._last < self._interval):
             return
         self._last = now
-        self._report(ProgressEvent(self.stage, self.done, self.total, self.unit, self.eta(), message))
+        self._report(
+            ProgressEvent(
+                stage=self.stage, done=self.done, total=self.total, unit=self.unit, eta_s=self.eta(), message=message
+            )
+        )
 
     def advance(self, count: int = 1) -> None:
         self.done += count

@@ -31,7 +31,7 @@ from ..footage.reader import Footage, FootageError, open_footage
 from ..meshes.crowdnet.errors import CheckpointError
 from ..poses2d.onnx_models import OnnxModelError
 from ..tracking.tracker import Track, Tracker, TrackerSettings
-from .backends import open_crowdnet, open_pose_backend
+from .backends import EstimatorFactory, PoseBackendFactory, open_crowdnet, open_pose_backend
 from .models import ModelPlan, plan_models, provenance
 from .options import CaptureOptions, OptionsError
 from .people import MotionSettings, PersonMotion, crowdnet_people, finish_people, lift_people
@@ -102,8 +102,13 @@ def run_capture(
     preview: str | Path | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    pose_backend_factory: PoseBackendFactory = open_pose_backend,
+    estimator_factory: EstimatorFactory = open_crowdnet,
 ) -> CaptureSummary:
     """Capture everyone in ``footage`` into the result file ``output``.
+
+    The factories open the 2D pose backend and the 3DCrowdNet estimator the plan names; the defaults
+    build the real ones, and tests pass others (recorded poses, failing stages) instead.
 
     Raises OptionsError (bad or missing choices, before any work), PipelineCancelled, or PipelineError
     naming the stage, the frame when one is to blame, and the cause. Nothing is written on failure.
@@ -122,9 +127,9 @@ def run_capture(
     if total == 0:
         raise OptionsError(f"no frames to process: the clip has {clip.info.frame_count}, start is {options.start}")
     try:
-        captured = _capture(
-            clip, span, total=total, plan=plan, options=options, camera=camera, progress=progress, cancel=cancel
-        )
+        factories = _Factories(pose_backend_factory, estimator_factory)
+        captured = _capture(clip, span, total=total, plan=plan, options=options, camera=camera, factories=factories,
+                            progress=progress, cancel=cancel)  # fmt: skip
     except (PipelineCancelled, PipelineError, OptionsError):
         raise
     except (CheckpointError, SmplModelError, OnnxModelError, FootageError) as exc:
@@ -135,13 +140,13 @@ def run_capture(
     fps = Fraction(clip.info.fps).limit_denominator(100000)
     result = CaptureResult(
         video=VideoInfo(
-            str(footage),
-            clip.info.width,
-            clip.info.height,
-            float(fps),
-            (fps.numerator, fps.denominator),
-            clip.info.frame_count,
-            options.start,
+            path=str(footage),
+            width=clip.info.width,
+            height=clip.info.height,
+            fps=float(fps),
+            fps_rational=(fps.numerator, fps.denominator),
+            frame_count=clip.info.frame_count,
+            first_frame=options.start,
         ),
         camera=camera,
         body_model=BodyModelInfo(kind=captured.body_kind),
@@ -176,6 +181,12 @@ def run_capture(
                           plan.pose_backend, warnings, time.monotonic() - started)  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Factories:
+    pose_backend: PoseBackendFactory
+    estimator: EstimatorFactory
+
+
 @dataclass
 class _Captured:
     people: list[PersonTrack]
@@ -193,6 +204,7 @@ def _capture(
     plan: ModelPlan,
     options: CaptureOptions,
     camera: PinholeCamera,
+    factories: _Factories,
     progress: ProgressCallback | None,
     cancel: CancelToken,
 ) -> _Captured:
@@ -200,8 +212,8 @@ def _capture(
     smpl = _load_smpl(plan) if plan.estimator == "lift" else None
     predictor = None
     if plan.estimator == "crowdnet":
-        predictor, smpl = open_crowdnet(plan, options)
-    backend = open_pose_backend(plan)
+        predictor, smpl = factories.estimator(plan, options)
+    backend = factories.pose_backend(plan)
     tracker = Tracker(TrackerSettings(min_length=options.min_track_length))
     meter = StageMeter("poses", total, "frames", progress)
     batcher = None
@@ -222,8 +234,9 @@ def _capture(
         people, warnings = crowdnet_people(tracks, batcher.estimates, smpl, people_meter, cancel)
     else:
         people = lift_people(tracks, smpl, camera, people_meter, cancel)
-    settings = MotionSettings(float(clip.info.fps) / options.stride, options.smoothing, options.foot_lock,
-                              options.ground_feet, options.fix_facing)  # fmt: skip
+    settings = MotionSettings(fps=float(clip.info.fps) / options.stride, smoothing=options.smoothing,
+                              foot_lock=options.foot_lock, ground_feet=options.ground_feet,
+                              fix_facing=options.fix_facing)  # fmt: skip
     motion_meter = StageMeter("motion", len(people), "people", progress)
     finished, ground = finish_people(people, camera, settings, motion_meter, cancel)
     motion_meter.finish()  # a fast stage may never have reached its reporting interval

@@ -16,44 +16,22 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .types import FramePoses, PersonPose, box_from_keypoints
+from .boxes import box_from_keypoints, boxes_from_xywh, non_max_suppression
+from .types import FramePoses, PersonPose
 
 # BlazePose landmark index of each COCO-17 keypoint.
 BLAZEPOSE_TO_COCO = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BlazePoseSettings:
     upscale: float = 1.5  # HOG finds people from about 128 / upscale pixels tall
     hog_min_weight: float = 0.3  # HOG SVM margin below which a window is ignored
     nms_iou: float = 0.4
+    nms_containment: float = 0.7  # NMS also drops boxes this much inside a kept one (HOG's half-body windows)
     crop_margin: float = 0.1  # the crop is the box enlarged by this fraction, made square; more pulls in neighbours
     crop_size: int = 256  # BlazePose's detector works best on a person filling a medium-sized image
     min_visibility: float = 0.4  # mean landmark visibility below which a BlazePose answer is dropped
-
-
-def non_max_suppression(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
-    """Indices of the boxes kept, best first; (N, 4) x0, y0, x1, y1."""
-    from ..tracking.similarity import box_iou
-
-    order = list(np.argsort(-scores))
-    keep: list[int] = []
-    while order:
-        best = order.pop(0)
-        keep.append(int(best))
-        if order:
-            overlaps = box_iou(boxes[best : best + 1], boxes[order])[0]
-            # also drop boxes mostly inside the kept one (HOG's half-body and double-body windows)
-            inside = _containment(boxes[order], boxes[best])
-            order = [o for o, v, c in zip(order, overlaps, inside, strict=True) if v < iou and c < 0.7]
-    return keep
-
-
-def _containment(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
-    lo, hi = np.maximum(boxes[:, :2], box[:2]), np.minimum(boxes[:, 2:], box[2:])
-    inter = np.prod(np.clip(hi - lo, 0, None), axis=1)
-    smaller = np.minimum(np.prod(boxes[:, 2:] - boxes[:, :2], axis=1), np.prod(box[2:] - box[:2]))
-    return inter / np.maximum(smaller, 1e-9)
 
 
 class BlazePoseTopDown:
@@ -85,12 +63,15 @@ class BlazePoseTopDown:
         rects, weights = self._hog.detectMultiScale(gray, winStride=(8, 8), padding=(8, 8), scale=1.05)
         if len(rects) == 0:
             return np.zeros((0, 4)), np.zeros(0)
-        rects = np.asarray(rects, dtype=np.float64) / up
-        boxes = np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], axis=1)
+        boxes = boxes_from_xywh(np.asarray(rects, dtype=np.float64) / up)
         scores = np.ravel(weights).astype(np.float64)
         boxes, scores = boxes[scores >= self.settings.hog_min_weight], scores[scores >= self.settings.hog_min_weight]
-        keep = non_max_suppression(boxes, scores, self.settings.nms_iou)
+        keep = self._suppress(boxes, scores)
         return boxes[keep], scores[keep]
+
+    def _suppress(self, boxes: np.ndarray, scores: np.ndarray) -> list[int]:
+        """NMS with containment: HOG's half-body windows inside a whole body overlap it too little for IoU."""
+        return non_max_suppression(boxes, scores, self.settings.nms_iou, max_containment=self.settings.nms_containment)
 
     def estimate(self, image: np.ndarray, box: np.ndarray) -> PersonPose | None:
         """BlazePose on a square crop around ``box``; None when it finds no clear body there."""
@@ -122,7 +103,6 @@ class BlazePoseTopDown:
         boxes, _ = self.propose(image)
         people = [p for p in (self.estimate(image, box) for box in boxes) if p is not None]
         if len(people) > 1:  # two proposals on one person give two near-identical poses: keep one
-            keep = non_max_suppression(np.stack([p.box for p in people]), np.array([p.score for p in people]),
-                                       self.settings.nms_iou)  # fmt: skip
+            keep = self._suppress(np.stack([p.box for p in people]), np.array([p.score for p in people]))
             people = [people[i] for i in sorted(keep)]
         return FramePoses(index, time, people)

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .types import NUM_KEYPOINTS, FramePoses, PersonPose, box_from_keypoints
+from .boxes import box_from_keypoints
+from .types import NUM_KEYPOINTS, FramePoses, PersonPose
 
 # OpenPose index of each COCO-17 keypoint (nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles).
 OPENPOSE_TO_COCO = {

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .blazepose import non_max_suppression
+from .boxes import box_sizes, boxes_from_centres, non_max_suppression
 from .types import FramePoses, PersonPose
 
 LETTERBOX_FILL = 114
@@ -27,6 +27,9 @@ IMAGENET_STD_RGB = np.array([58.395, 57.12, 57.375])
 SIMCC_SPLIT_RATIO = 2.0
 RTMPOSE_BOX_PADDING = 1.25
 YOLOX_STRIDES = (8, 16, 32)
+# NMS also drops a box lying this much inside a better one (a duplicate on part of a body). Unmeasured on
+# crowds, where a small person can stand in front of a big one; it keeps the detections these backends gave.
+NMS_CONTAINMENT = 0.7
 
 
 class OnnxModelError(RuntimeError):
@@ -69,7 +72,12 @@ def _to_blob(image: np.ndarray) -> np.ndarray:
 
 def _proper(boxes: np.ndarray, min_side: float = 2.0) -> np.ndarray:
     """(N, 4) -> (N,) True where the box is at least ``min_side`` pixels wide and tall."""
-    return ((boxes[:, 2] - boxes[:, 0]) >= min_side) & ((boxes[:, 3] - boxes[:, 1]) >= min_side)
+    return (box_sizes(boxes) >= min_side).all(axis=1)
+
+
+def _suppress(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
+    """Indices kept by NMS, best first; both backends merge their duplicates the same way."""
+    return non_max_suppression(boxes, scores, iou, max_containment=NMS_CONTAINMENT)
 
 
 def decode_rtmo(dets: np.ndarray, keypoints: np.ndarray, ratio: float, *, score_threshold: float, nms_iou: float):
@@ -80,7 +88,7 @@ def decode_rtmo(dets: np.ndarray, keypoints: np.ndarray, ratio: float, *, score_
     points[:, :, 2] = np.clip(points[:, :, 2], 0.0, 1.0)
     chosen = (scores >= score_threshold) & _proper(boxes)
     boxes, scores, points = boxes[chosen], scores[chosen], points[chosen]
-    keep = non_max_suppression(boxes, scores, nms_iou) if len(boxes) else []
+    keep = _suppress(boxes, scores, nms_iou)
     return [PersonPose(points[i], boxes[i].astype(np.float64), float(scores[i])) for i in keep]
 
 
@@ -103,14 +111,12 @@ def decode_detector(outputs: list[np.ndarray], ratio: float, input_hw: tuple[int
         grid, stride_col = np.concatenate(grids), np.concatenate(strides)
         if raw.shape[0] != len(grid):
             raise OnnxModelError(f"detector output has {raw.shape[0]} anchors; a {input_hw} YOLOX head has {len(grid)}")
-        centre = (raw[:, :2] + grid) * stride_col
-        size = np.exp(raw[:, 2:4]) * stride_col
+        boxes = boxes_from_centres((raw[:, :2] + grid) * stride_col, np.exp(raw[:, 2:4]) * stride_col)
         scores = raw[:, 4] * raw[:, 5 + person_class]
-        boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1)
         boxes, scores = boxes[scores >= score_threshold], scores[scores >= score_threshold]
     boxes = boxes / ratio
     boxes, scores = boxes[_proper(boxes)], scores[_proper(boxes)]
-    keep = non_max_suppression(boxes, scores, nms_iou) if len(boxes) else []
+    keep = _suppress(boxes, scores, nms_iou)
     return boxes[keep], scores[keep]
 
 

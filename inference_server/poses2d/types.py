@@ -22,7 +22,7 @@ class PersonPose:
     """One person found in one frame."""
 
     keypoints: np.ndarray  # (17, 3) COCO x, y in image pixels and confidence in [0, 1]
-    box: np.ndarray  # (4,) x0, y0, x1, y1 in image pixels
+    box: np.ndarray  # (4,) x0, y0, x1, y1 in image pixels (see boxes.py)
     score: float  # detection confidence in [0, 1]
     world_landmarks: np.ndarray | None = None  # (33, 3) BlazePose metric 3D landmarks, when the backend has them
 
@@ -34,14 +34,6 @@ class FramePoses:
     index: int  # frame index in the footage
     time: float  # seconds
     people: list[PersonPose] = field(default_factory=list)
-
-
-def box_from_keypoints(keypoints: np.ndarray, min_confidence: float = 0.1) -> np.ndarray | None:
-    """(17, 3) -> (4,) tight x0, y0, x1, y1 around the confident keypoints, or None."""
-    points = keypoints[keypoints[:, 2] > min_confidence, :2]
-    if len(points) == 0:
-        return None
-    return np.concatenate([points.min(axis=0), points.max(axis=0)])
 
 
 class PoseBackend(Protocol):

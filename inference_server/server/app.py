@@ -45,7 +45,9 @@ def create_app(
     jobs = JobStore(settings.data_dir)
     worker = JobWorker(jobs, runner, server_options=settings.capture_overrides())
     uploads = UploadStore(settings.data_dir, settings.max_upload_bytes, keep_s=settings.upload_keep_hours * 3600)
-    ctx = ServerContext(settings, token, jobs, uploads, worker, components)
+    ctx = ServerContext(
+        settings=settings, token=token, jobs=jobs, uploads=uploads, worker=worker, components=components
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

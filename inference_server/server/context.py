@@ -16,7 +16,7 @@ from .worker import JobWorker
 ComponentsProvider = Callable[[], dict[str, Any]]  # available_components bound to the models folder
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class ServerContext:
     settings: ServerSettings
     token: str | None  # None: no token needed (loopback bind without --require-token)

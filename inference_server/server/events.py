@@ -7,8 +7,9 @@ import json
 import time
 from collections.abc import AsyncIterator
 
+from .job_record import TERMINAL
 from .schemas import JobStatus
-from .store import TERMINAL, JobStore
+from .store import JobStore
 
 POLL_S = 0.25  # how often the store is looked at; progress arrives at most every 0.2 s anyway
 KEEPALIVE_S = 15.0  # a comment line keeps proxies from closing a quiet stream

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .store import RESULT_JSON_FILE
+from .job_files import RESULT_JSON_FILE
 
 
 def json_result(npz_path: Path) -> Path:

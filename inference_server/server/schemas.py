@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..motion.smoothing import DEFAULT_STRENGTH
-from ..pipeline.options import MAX_ROIS
+from crowdmocap_addon.core.options import CAPTURE_OPTIONS, ESTIMATORS, HTTP, POSE_BACKENDS, PRECISIONS, on
+
 from ..pipeline.progress import STAGES
-from .store import JobRecord
+from .job_record import JobRecord
 
 BIG = 10**9  # bound for frame numbers and counts: keeps requests inside what the pipeline's arrays handle
 
@@ -62,29 +63,36 @@ class UploadInfo(BaseModel):
 # -- jobs -----------------------------------------------------------------------------------------------
 
 
+def _field(name: str, **extra: Any) -> Any:
+    """A pydantic field with the option table's default, bounds and help for the HTTP surface."""
+    option = on(HTTP, CAPTURE_OPTIONS)[name]
+    bounds = {key: value for key, value in (("ge", option.minimum), ("le", option.maximum)) if value is not None}
+    return Field(option.default, description=option.help, **{**bounds, **extra})
+
+
 class JobOptions(BaseModel):
     """CaptureOptions without file paths or device: model files and the device are the server's own."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    pose_backend: Literal["auto", "blazepose", "rtmo", "rtmpose"] = "auto"
-    estimator: Literal["auto", "lift", "crowdnet"] = "auto"
+    pose_backend: Literal[POSE_BACKENDS] = _field("pose_backend")  # type: ignore[valid-type]
+    estimator: Literal[ESTIMATORS] = _field("estimator")  # type: ignore[valid-type]
     start: int = Field(0, ge=0, le=BIG, description="first frame")
     stop: int | None = Field(None, ge=1, le=BIG, description="frame to stop before")
     stride: int = Field(1, ge=1, le=BIG, description="process every n-th frame")
     max_people: int | None = Field(None, ge=1, le=BIG, description="keep the N longest tracks")
-    min_track_length: int = Field(10, ge=1, le=BIG, description="observed frames a person needs to be kept")
-    smoothing: float = Field(DEFAULT_STRENGTH, ge=0, le=10, description="0 turns smoothing off")
+    min_track_length: int = _field("min_track_length", le=BIG)
+    smoothing: float = _field("smoothing")
     focal_px: float | None = Field(None, gt=0, le=1e6)
     focal_mm: float | None = Field(None, gt=0, le=1e4)
     sensor_width_mm: float | None = Field(None, gt=0, le=1e3)
     fov_deg: float | None = Field(None, gt=0, lt=180)
-    rois: int = Field(1, ge=1, le=MAX_ROIS, description="Multi-RoI crops per person for 3DCrowdNet")
-    batch_size: int | None = Field(None, ge=1, le=4096, description="3DCrowdNet crops per call")
-    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
-    foot_lock: bool = True
-    ground_feet: bool = Field(True, description="put each person's lowest foot on the fitted floor (off for jumps)")
-    fix_facing: bool = Field(True, description="mirror back frames where a walker faces against their walk")
+    rois: int = _field("rois")
+    batch_size: int | None = _field("batch_size")
+    precision: Literal[PRECISIONS] = _field("precision")  # type: ignore[valid-type]
+    foot_lock: bool = _field("foot_lock")
+    ground_feet: bool = _field("ground_feet")
+    fix_facing: bool = _field("fix_facing")
     preview: bool = Field(False, description="also render an overlay video (GET /v1/jobs/{id}/preview)")
 
     def capture_values(self) -> dict[str, Any]:
@@ -162,7 +170,7 @@ class JobStatus(BaseModel):
     @classmethod
     def from_record(cls, record: JobRecord, queue_position: int | None) -> JobStatus:
         order = {stage: index for index, stage in enumerate(STAGES)}
-        progress = sorted(record.progress.values(), key=lambda p: order.get(p.get("stage", ""), len(order)))
+        progress = sorted(record.progress.values(), key=lambda p: order.get(p.stage, len(order)))
         known = {key: value for key, value in record.options.items() if key in JobOptions.model_fields}  # older files
         return cls(
             id=record.id,
@@ -171,13 +179,13 @@ class JobStatus(BaseModel):
             source=JobSource(kind=record.source_kind, name=record.source_name),  # type: ignore[arg-type]
             options=JobOptions.model_validate(known),
             stage=record.stage,
-            progress=[StageProgress.model_validate(p) for p in progress],
-            error=JobError.model_validate(record.error) if record.error else None,
+            progress=[StageProgress.model_validate(asdict(p)) for p in progress],
+            error=JobError.model_validate(asdict(record.error)) if record.error else None,
             created=datetime.fromisoformat(record.created),
             started=datetime.fromisoformat(record.started) if record.started else None,
             finished=datetime.fromisoformat(record.finished) if record.finished else None,
             notes=list(record.notes),
-            summary=JobSummary.model_validate(record.summary) if record.summary else None,
+            summary=JobSummary.model_validate(asdict(record.summary)) if record.summary else None,
         )
 
 

@@ -1,38 +1,27 @@
-"""The job store: every job's state in memory, mirrored to ``jobs/<id>/job.json`` on each change.
+"""The job queue: every job's state in memory, each change saved through ``JobFiles`` before it shows.
 
 The files are the truth across restarts: loading them re-queues jobs that were queued or running when
-the server stopped (with a note), and keeps finished jobs and their results. Every write is atomic.
-One lock guards the records; a condition wakes the worker when a job is queued.
+the server stopped (with a note), and keeps finished jobs and their results. One lock guards the
+records; a condition wakes the worker when a job is queued and event streams when anything changes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
-import json
 import logging
-import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_write_json, remove_stale_temps
-from .ids import is_valid_id
+from .job_files import JobFiles, JobNotFoundError
+from .job_record import QUEUED, RUNNING, JobRecord, StageProgress
 
 log = logging.getLogger(__name__)
 
-JOB_FILE = "job.json"
-RESULT_FILE = "result.npz"
-RESULT_JSON_FILE = "result.json"
-PREVIEW_FILE = "preview.mp4"
-QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
-STATES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED)
-TERMINAL = frozenset({DONE, FAILED, CANCELLED})
 PROGRESS_SAVE_INTERVAL_S = 1.0  # progress is saved at most this often; state changes are saved at once
 
 
@@ -40,45 +29,12 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-@dataclass
-class JobRecord:
-    """One job as stored in ``job.json``; ``input_path`` is a server path the client never sees."""
-
-    id: str
-    seq: int  # creation order; the queue runs in this order
-    created: str
-    source_kind: str  # "upload" or "path"
-    source_name: str  # the upload's file name or the path the client gave
-    input_path: str
-    options: dict[str, Any]  # JobOptions as JSON
-    state: str = QUEUED
-    started: str | None = None
-    finished: str | None = None
-    stage: str | None = None  # the stage now running (or last run)
-    progress: dict[str, dict[str, Any]] = field(default_factory=dict)  # stage -> ProgressEvent fields
-    error: dict[str, Any] | None = None  # {code, message, stage, frame}
-    notes: list[str] = field(default_factory=list)
-    summary: dict[str, Any] | None = None
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> JobRecord:
-        known = {f.name for f in fields(cls)}
-        record = cls(**{key: value for key, value in raw.items() if key in known})
-        if record.state not in STATES or not is_valid_id(record.id):
-            raise ValueError(f"bad state {record.state!r} or id {record.id!r}")
-        return record
-
-
-class JobNotFoundError(KeyError):
-    """No job with that id (never created, or deleted)."""
-
-
 class JobStore:
     """Thread-safe records with atomic persistence; ``version`` counts changes for event streams."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.jobs_dir = data_dir / "jobs"
-        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        self.files = JobFiles(data_dir)
+        self.jobs_dir = self.files.jobs_dir
         self._cond = threading.Condition()
         self._jobs: dict[str, JobRecord] = {}
         self._versions: dict[str, int] = {}
@@ -89,29 +45,16 @@ class JobStore:
     # -- persistence --------------------------------------------------------------------------------
 
     def job_dir(self, job_id: str) -> Path:
-        if not is_valid_id(job_id):
-            raise JobNotFoundError(job_id)
-        return self.jobs_dir / job_id
+        return self.files.job_dir(job_id)
 
     def _save(self, record: JobRecord) -> None:
-        atomic_write_json(self.jobs_dir / record.id / JOB_FILE, asdict(record))
+        self.files.save(record)
         self._saved_at[record.id] = time.monotonic()
 
     def _load(self) -> None:
         """Read every job.json; re-queue interrupted jobs in creation order, each with a note."""
         restarted = now_iso()
-        for folder in sorted(self.jobs_dir.iterdir()):
-            if not folder.is_dir():
-                continue
-            remove_stale_temps(folder)
-            try:
-                record = JobRecord.from_json(json.loads((folder / JOB_FILE).read_text()))
-            except (OSError, ValueError, TypeError) as exc:
-                log.warning("skipping job folder %s: unreadable %s (%s)", folder, JOB_FILE, exc)
-                continue
-            if record.id != folder.name:
-                log.warning("skipping job folder %s: it holds job %s", folder, record.id)
-                continue
+        for record in self.files.read_all():
             if record.state == RUNNING:
                 record.state, record.started, record.stage, record.progress = QUEUED, None, None, {}
                 record.notes.append(f"interrupted by a server restart at {restarted}; re-queued")
@@ -198,14 +141,14 @@ class JobStore:
             record = self._require(job_id)
             self.update(job_id, notes=[*record.notes, note])
 
-    def record_progress(self, job_id: str, stage: str, values: dict[str, Any]) -> None:
+    def record_progress(self, job_id: str, progress: StageProgress) -> None:
         """Keep a stage's latest progress; saved to disk at most once a second (it is re-run after a crash)."""
         with self._cond:
             record = self._jobs.get(job_id)
             if record is None or record.state != RUNNING:
                 return
-            record.stage = stage
-            record.progress[stage] = values
+            record.stage = progress.stage
+            record.progress[progress.stage] = progress
             self._versions[job_id] += 1
             if time.monotonic() - self._saved_at.get(job_id, 0.0) >= PROGRESS_SAVE_INTERVAL_S:
                 try:
@@ -243,9 +186,7 @@ class JobStore:
             self._cond.notify_all()
 
     def remove_files(self, job_id: str) -> None:
-        folder = self.job_dir(job_id)
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(folder)
+        self.files.remove(job_id)
 
 
 def _seq(record: JobRecord) -> int:

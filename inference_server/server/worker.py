@@ -17,7 +17,9 @@ from ..footage.reader import FootageError
 from ..pipeline.models import MissingModelError
 from ..pipeline.options import CaptureOptions, OptionsError
 from ..pipeline.progress import CancelToken, PipelineCancelled, PipelineError, ProgressEvent
-from .store import CANCELLED, DONE, FAILED, PREVIEW_FILE, QUEUED, RESULT_FILE, RUNNING, JobStore, now_iso
+from .job_files import PREVIEW_FILE, RESULT_FILE
+from .job_record import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobFailure, JobOutcome, StageProgress
+from .store import JobStore, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -25,17 +27,16 @@ Runner = Callable[..., Any]  # run_capture's signature; returns a CaptureSummary
 IDLE_WAIT_S = 0.5
 
 
-def _failure(exc: Exception) -> dict[str, Any]:
+def _failure(exc: Exception) -> JobFailure:
     """The job's ``error`` for an exception the runner raised."""
     if isinstance(exc, PipelineError):
         code = "footage_unreadable" if isinstance(exc.__cause__, FootageError) else "pipeline_failed"
-        return {"code": code, "message": exc.cause, "stage": exc.stage, "frame": exc.frame}
+        return JobFailure(code=code, message=exc.cause, stage=exc.stage, frame=exc.frame)
     if isinstance(exc, MissingModelError):
-        return {"code": "missing_model", "message": str(exc), "stage": "open", "frame": None}
+        return JobFailure(code="missing_model", message=str(exc), stage="open")
     if isinstance(exc, OptionsError):
-        return {"code": "invalid_options", "message": str(exc), "stage": None, "frame": None}
-    return {"code": "internal_error", "message": "unexpected error; the details are in the server log",
-            "stage": None, "frame": None}  # fmt: skip
+        return JobFailure(code="invalid_options", message=str(exc))
+    return JobFailure(code="internal_error", message="unexpected error; the details are in the server log")
 
 
 class JobWorker:
@@ -93,7 +94,7 @@ class JobWorker:
         wants_preview = bool(job_options.get("preview"))
 
         def progress(event: ProgressEvent) -> None:
-            self._store.record_progress(job_id, event.stage, event.as_dict())
+            self._store.record_progress(job_id, StageProgress(**event.as_dict()))
 
         log.info("job %s: running", job_id)
         try:
@@ -115,9 +116,9 @@ class JobWorker:
             self._finish(job_id, state=FAILED, error=_failure(exc))
             return
         preview = summary.preview_path is not None and Path(summary.preview_path).is_file()
-        result = {"people": summary.people, "frames": summary.frames, "estimator": summary.estimator,
-                  "pose_backend": summary.pose_backend, "warnings": list(summary.warnings),
-                  "seconds": float(summary.seconds), "preview": preview}  # fmt: skip
+        result = JobOutcome(people=summary.people, frames=summary.frames, estimator=summary.estimator,
+                            pose_backend=summary.pose_backend, warnings=tuple(summary.warnings),
+                            seconds=float(summary.seconds), preview=preview)  # fmt: skip
         log.info("job %s: done, %d people in %.1f s", job_id, summary.people, summary.seconds)
         self._finish(job_id, state=DONE, summary=result)
 

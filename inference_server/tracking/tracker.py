@@ -4,7 +4,8 @@ Each frame, every live track predicts where its person is now (last position plu
 frames elapsed), and detections are assigned to tracks by ``scipy.optimize.linear_sum_assignment`` on
 1 - similarity. A track that finds nobody is kept "lost" for ``max_lost`` processed frames, during which
 it can re-attach (occlusions); after that it ends. ``finish`` fills short gaps by interpolation (flagged
-with confidence 0), splits tracks at longer gaps, and drops tracks shorter than ``min_length``.
+with confidence 0), splits tracks at longer gaps, and drops tracks shorter than ``min_length``. Each
+track remembers which detection of each frame it took (``Track.detections``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from ..poses2d.boxes import box_iou
 from ..poses2d.types import FramePoses, PersonPose
-from .similarity import box_iou, keypoint_similarity
+from .similarity import keypoint_similarity
+
+NOT_OBSERVED = -1  # ``Track.detections`` where the frame was filled in
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class TrackerSettings:
     oks_weight: float = 0.6  # similarity = w * OKS + (1 - w) * IoU
     min_similarity: float = 0.2  # below this a detection never joins a track
@@ -36,6 +40,7 @@ class _Observation:
     frame: int  # frame index
     step: int  # processed-frame counter (frame order, independent of stride)
     person: PersonPose
+    detection: int  # position of ``person`` in that frame's ``FramePoses.people``
 
 
 @dataclass
@@ -54,18 +59,19 @@ class _LiveTrack:
         centre_shift = shift[valid].mean(axis=0) if valid.any() else np.zeros(2)
         return keypoints, last.person.box + np.tile(centre_shift, 2)
 
-    def update(self, step: int, frame: int, person: PersonPose, smoothing: float) -> None:
+    def update(self, observation: _Observation, smoothing: float) -> None:
+        step, person = observation.step, observation.person
         if self.observations:
             last = self.observations[-1]
             valid = (last.person.keypoints[:, 2] > 0.1) & (person.keypoints[:, 2] > 0.1)
             instant = np.zeros((17, 2))
             instant[valid] = (person.keypoints[valid, :2] - last.person.keypoints[valid, :2]) / (step - last.step)
             self.velocity = smoothing * self.velocity + (1 - smoothing) * instant
-        self.observations.append(_Observation(frame, step, person))
+        self.observations.append(observation)
         self.lost = 0
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Track:
     """One person's 2D track over T frames (gaps filled, see ``observed``)."""
 
@@ -76,6 +82,10 @@ class Track:
     observed: np.ndarray  # (T,) bool: False where the frame was interpolated
     scores: np.ndarray  # (T,) detection score, 0 where interpolated
     world_landmarks: np.ndarray | None  # (T, 33, 3) when the backend gave them (interpolated like keypoints)
+    # (T,) int: where in its frame's people each observation was (NOT_OBSERVED where filled in), so later
+    # stages join per-detection results (3DCrowdNet's) by identity, not by comparing keypoints.
+    # None for a track not built by the tracker.
+    detections: np.ndarray | None = field(default=None, kw_only=True)
 
     @property
     def confidence(self) -> float:
@@ -103,6 +113,9 @@ class Tracker:
         w = self.settings.oks_weight
         return w * keypoint_similarity(kp_t, kp_d, box_t) + (1 - w) * box_iou(box_t, box_d)
 
+    def _observation(self, poses: FramePoses, detection: int) -> _Observation:
+        return _Observation(poses.index, self._step, poses.people[detection], int(detection))
+
     def update(self, poses: FramePoses) -> dict[int, int]:
         """Assign this frame's people to tracks; returns {person index in frame: track id}."""
         self._step += 1
@@ -114,14 +127,14 @@ class Tracker:
             rows, cols = linear_sum_assignment(1.0 - similarity)
             for row, col in zip(rows, cols, strict=True):
                 if similarity[row, col] >= self.settings.min_similarity:
-                    self._live[row].update(self._step, poses.index, people[col], self.settings.velocity_smoothing)
+                    self._live[row].update(self._observation(poses, col), self.settings.velocity_smoothing)
                     assigned[int(col)] = self._live[row].id
                     matched_tracks.add(row)
         for col, person in enumerate(people):
             if col not in assigned and person.score >= self.settings.min_new_score:
                 track = _LiveTrack(self._next_id)
                 self._next_id += 1
-                track.update(self._step, poses.index, person, self.settings.velocity_smoothing)
+                track.update(self._observation(poses, col), self.settings.velocity_smoothing)
                 self._live.append(track)
                 assigned[col] = track.id
                 matched_tracks.add(len(self._live) - 1)
@@ -177,6 +190,8 @@ def _filled(track_id: int, segment: list[_Observation], frame_steps: list[int]) 
     keypoints = interp(np.stack([o.person.keypoints for o in segment]))
     keypoints[~observed, :, 2] = 0.0  # filled in, not observed
     world = [o.person.world_landmarks for o in segment]
+    detections = np.full(len(steps), NOT_OBSERVED)
+    detections[observed] = [o.detection for o in segment]
     return Track(
         id=track_id,
         frames=np.array([frame_steps[s] for s in steps]),
@@ -185,4 +200,5 @@ def _filled(track_id: int, segment: list[_Observation], frame_steps: list[int]) 
         observed=observed,
         scores=np.where(observed, interp(np.array([o.person.score for o in segment])), 0.0),
         world_landmarks=interp(np.stack(world)) if all(w is not None for w in world) else None,
+        detections=detections,
     )

@@ -75,14 +75,6 @@ def addon(bpy_empty):
     addon_utils.disable(MODULE, default_set=True)
 
 
-@pytest.fixture
-def bpy_empty():
-    import bpy
-
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    return bpy
-
-
 def _follow(bpy, timeout: float = 240.0):
     from crowdmocap_addon.capture import flow_bpy
 

@@ -1,19 +1,27 @@
-"""The shared street clip through the embedded 2D stage, computed once per test session (about 50 s)."""
+"""The shared street clip and BlazePose's recorded answers on it (``tests/data/vtest_first10s_blazepose.npz``).
+
+Replaying the recording costs milliseconds where running BlazePose costs about 50 s; one slow test
+(``tests/inference_server/test_recorded_poses.py``) checks that live BlazePose still agrees with it.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 
-from inference_server.footage import open_footage
 from inference_server.poses2d.types import FramePoses
 from tests.conftest import REPO
+from tests.helpers.recorded_poses import STREET_POSES, Recording, load_recording
 
 STREET = REPO / "tests" / "data" / "vtest_first10s.avi"
 
 
 @cache
-def street_poses() -> tuple[FramePoses, ...]:
-    from inference_server.poses2d.blazepose import BlazePoseTopDown
+def street_recording() -> Recording:
+    """The street clip's recorded poses, read once per test session."""
+    return load_recording(STREET_POSES)
 
-    with BlazePoseTopDown() as backend:
-        return tuple(backend(f.image, f.index, f.time) for f in open_footage(STREET).frames())
+
+def street_poses() -> tuple[FramePoses, ...]:
+    """Every frame's recorded BlazePose poses, in frame order."""
+    frames = street_recording().frames
+    return tuple(frames[index] for index in sorted(frames))

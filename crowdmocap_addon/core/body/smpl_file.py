@@ -69,7 +69,7 @@ def find_smpl_model(path: str | Path, gender: str = "neutral") -> Path:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class SmplModelData:
     """The arrays of an SMPL model, as float64/int64 NumPy, with SMPL's own names in comments."""
 

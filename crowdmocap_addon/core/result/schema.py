@@ -46,7 +46,7 @@ def person_key(person_id: int, field_name: str) -> str:
     return f"{PERSON_PREFIX}{person_id}/{field_name}"
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class VideoInfo:
     path: str
     width: int
@@ -99,7 +99,7 @@ class GroundPlane:
     offset: float
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PersonTrack:
     """One tracked person; T frames, arrays shaped as in ``PERSON_FIELDS``."""
 
@@ -120,7 +120,7 @@ class PersonTrack:
         return int(self.frames.shape[0])
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CaptureResult:
     video: VideoInfo
     camera: PinholeCamera

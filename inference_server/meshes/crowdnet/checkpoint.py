@@ -167,7 +167,7 @@ def smpl_from_checkpoint(network: dict[str, torch.Tensor], source: Path) -> Smpl
     return smpl_model_from_arrays(arrays, source, "neutral")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LoadReport:
     """What was loaded from where: printed by ``models check`` and logged by the server."""
 
@@ -246,7 +246,9 @@ def load_crowdnet(
         body, smpl_source = embedded, "checkpoint (SMPL neutral buffers embedded by the release)"
     model = CrowdNet()
     model.load_state_dict(_to_ours(network, model), strict=True)
-    report = LoadReport(path, matched, vposer_source, smpl_source, ignored)
+    report = LoadReport(
+        checkpoint=path, matched=matched, vposer_source=vposer_source, smpl_source=smpl_source, ignored=ignored
+    )
     for line in report.lines():
         log.info("%s", line)
     return model, body, report

@@ -40,7 +40,7 @@ class PersonRequest:
     keypoints: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class PersonEstimate:
     """3DCrowdNet's answer for one person, in the full-image camera (OpenCV axes, metres)."""
 

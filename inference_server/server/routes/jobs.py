@@ -16,10 +16,11 @@ from ..context import Ctx, ServerContext
 from ..errors import ApiError
 from ..events import job_events
 from ..ids import is_valid_id, new_id
+from ..job_files import PREVIEW_FILE, RESULT_FILE, JobNotFoundError
+from ..job_record import CANCELLED, DONE, JobRecord
 from ..paths import resolve_allowed_path
 from ..results import json_result
 from ..schemas import Deleted, ErrorResponse, JobFromPath, JobList, JobStatus, JobSubmit
-from ..store import CANCELLED, DONE, PREVIEW_FILE, RESULT_FILE, JobNotFoundError, JobRecord
 from ..uploads import probe_video
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])

@@ -27,7 +27,7 @@ from crowdmocap_addon.scene.axes import SMPL_TO_BLENDER
 J = {name: index for index, name in enumerate(JOINT_NAMES)}
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class BoneSpec:
     name: str
     parent: str | None
@@ -99,12 +99,22 @@ def _segments(joints: np.ndarray, names: dict[str, str], rolls: np.ndarray) -> l
         while parent >= 0 and JOINT_NAMES[parent] not in names:
             parent = PARENTS[parent]
         parent_name = names[JOINT_NAMES[parent]] if parent >= 0 else None
-        bones.append(BoneSpec(names[smpl], parent_name, joints[joint], tail, float(rolls[joint])))
+        bones.append(
+            BoneSpec(name=names[smpl], parent=parent_name, head=joints[joint], tail=tail, roll=float(rolls[joint]))
+        )
     return bones
 
 
 def _extra(bones: list[BoneSpec], name: str, parent: str, head: np.ndarray, tail: np.ndarray, roll: float = 0.0):
-    bones.append(BoneSpec(name, parent, np.asarray(head, dtype=np.float64), np.asarray(tail, dtype=np.float64), roll))
+    bones.append(
+        BoneSpec(
+            name=name,
+            parent=parent,
+            head=np.asarray(head, dtype=np.float64),
+            tail=np.asarray(tail, dtype=np.float64),
+            roll=roll,
+        )
+    )
 
 
 def _ordered(bones: list[BoneSpec]) -> list[BoneSpec]:
@@ -120,7 +130,7 @@ def _by_name(bones: list[BoneSpec]) -> dict[str, BoneSpec]:
 def _to_armature(bones: list[BoneSpec], object_matrix: np.ndarray) -> list[BoneSpec]:
     inverse = np.linalg.inv(object_matrix)
     move = lambda p: inverse[:3, :3] @ p + inverse[:3, 3]  # noqa: E731
-    return [BoneSpec(b.name, b.parent, move(b.head), move(b.tail), b.roll) for b in bones]
+    return [BoneSpec(name=b.name, parent=b.parent, head=move(b.head), tail=move(b.tail), roll=b.roll) for b in bones]
 
 
 def mixamo_rig() -> RigSpec:
@@ -149,10 +159,14 @@ def ue5_rig() -> RigSpec:
     inserts = (("spine_02", "spine_01", "spine_03"), ("spine_04", "spine_03", "spine_05"))
     for name, lower, upper in (*inserts, ("neck_02", "neck_01", "head")):
         mid = 0.5 * (by[lower].head + by[upper].head)
-        bones[bones.index(by[lower])] = BoneSpec(lower, by[lower].parent, by[lower].head, mid, by[lower].roll)
+        bones[bones.index(by[lower])] = BoneSpec(
+            name=lower, parent=by[lower].parent, head=by[lower].head, tail=mid, roll=by[lower].roll
+        )
         _extra(bones, name, lower, mid, by[upper].head, roll=0.3)
         by = _by_name(bones)
-        bones[bones.index(by[upper])] = BoneSpec(upper, name, by[upper].head, by[upper].tail, by[upper].roll)
+        bones[bones.index(by[upper])] = BoneSpec(
+            name=upper, parent=name, head=by[upper].head, tail=by[upper].tail, roll=by[upper].roll
+        )
         by = _by_name(bones)
     for side in ("l", "r"):  # unmapped extras: twist, finger and IK bones
         upper = by[f"upperarm_{side}"]
@@ -162,10 +176,15 @@ def ue5_rig() -> RigSpec:
         _extra(bones, f"ik_foot_{side}", "root", by[f"foot_{side}"].head, by[f"foot_{side}"].head + [0, 0, 0.1])
     _extra(bones, "root", None, [0.0, 0.0, 0.0], [0.0, -0.2, 0.0])
     pelvis = by["pelvis"]
-    bones[bones.index(pelvis)] = BoneSpec("pelvis", "root", pelvis.head, pelvis.tail, pelvis.roll)
+    bones[bones.index(pelvis)] = BoneSpec(
+        name="pelvis", parent="root", head=pelvis.head, tail=pelvis.tail, roll=pelvis.roll
+    )
     matrix = np.diag([0.01, 0.01, 0.01, 1.0])  # bones in centimetres, as an FBX import makes them
     matrix[:3, 3] = [0.5, -0.3, 0.0]
-    moved = [BoneSpec(b.name, b.parent, b.head + matrix[:3, 3], b.tail + matrix[:3, 3], b.roll) for b in bones]
+    moved = [
+        BoneSpec(name=b.name, parent=b.parent, head=b.head + matrix[:3, 3], tail=b.tail + matrix[:3, 3], roll=b.roll)
+        for b in bones
+    ]
     return RigSpec("UE5Like", "ue5", _ordered(_to_armature(moved, matrix)), matrix)
 
 
@@ -175,7 +194,7 @@ def unity_rig() -> RigSpec:
     bones = _segments(joints, names, np.linspace(0.0, 1.5, 24))
     _extra(bones, "Root", None, [0.0, 0.0, 0.0], [0.0, -0.2, 0.0])
     hips = _by_name(bones)["Hips"]
-    bones[bones.index(hips)] = BoneSpec("Hips", "Root", hips.head, hips.tail, hips.roll)
+    bones[bones.index(hips)] = BoneSpec(name="Hips", parent="Root", head=hips.head, tail=hips.tail, roll=hips.roll)
     matrix = np.eye(4)
     matrix[:3, :3] = SMPL_TO_BLENDER  # +90° about X: the armature's data is Y up
     return RigSpec("UnityLike", "unity", _ordered(_to_armature(bones, matrix)), matrix)

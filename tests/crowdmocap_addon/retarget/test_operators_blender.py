@@ -71,7 +71,7 @@ def test_the_panel_map_loads_from_a_preset_can_be_edited_and_drives_the_retarget
     assert len(rows) == 24 and rows["spine2"] == "spine_03" and rows["left_hand"] == ""
     assert settings.root_bone == "root" and settings.map_name == "Unreal Engine 5 Mannequin"
     next(item for item in settings.bone_map if item.joint == "head").bone = ""  # the user unmaps the head
-    assert bpy.ops.crowdmocap.retarget(preset="", foot_pin=False) == {"FINISHED"}
+    assert bpy.ops.crowdmocap.retarget(preset="", duplicate_per_person=False, foot_pin=False) == {"FINISHED"}
     assert "head" not in keyed_bones(rig) and "neck_01" in keyed_bones(rig)
 
 

@@ -67,8 +67,24 @@ def _person(orient, pose, transl, confidence) -> PersonMotion:
     keypoints = np.zeros((count, 17, 3))
     keypoints[:, :, 0] = np.arange(17)  # labels readable back from x
     keypoints[:, :, 2] = confidence[:, None]
-    track = Track(7, np.arange(count), keypoints, np.zeros((count, 4)), confidence > 0, confidence, None)
-    return PersonMotion(track, orient, pose, transl, np.zeros(10), np.array(REST), confidence)
+    track = Track(
+        id=7,
+        frames=np.arange(count),
+        keypoints=keypoints,
+        boxes=np.zeros((count, 4)),
+        observed=confidence > 0,
+        scores=confidence,
+        world_landmarks=None,
+    )
+    return PersonMotion(
+        track=track,
+        global_orient=orient,
+        body_pose=pose,
+        transl=transl,
+        betas=np.zeros(10),
+        rest_joints=np.array(REST),
+        confidence=confidence,
+    )
 
 
 def test_a_flipped_stretch_with_a_gap_inside_is_found_and_mirrored_back():

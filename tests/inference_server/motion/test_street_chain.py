@@ -1,4 +1,4 @@
-"""A real clip through lift -> camera -> smoothing -> shape -> floor -> contacts -> foot locking."""
+"""The street clip's recorded poses through lift -> camera -> smoothing -> shape -> floor -> contacts -> foot lock."""
 
 import numpy as np
 import pytest
@@ -20,7 +20,6 @@ FPS = 10.0  # the clip's rate
 
 @pytest.mark.slow
 def test_street_tracks_become_plausible_grounded_motion():
-    pytest.importorskip("mediapipe")
     camera = full_image_camera(768, 576)
     tracks = Tracker(TrackerSettings(min_length=10)).run(street_poses())
     people = []

@@ -1,30 +1,33 @@
-"""`crowdmocap-server process` end to end on the shared street clip with the embedded defaults (real BlazePose)."""
+"""`crowdmocap-server process` end to end on the shared street clip with the embedded defaults.
+
+The process replays BlazePose's recorded poses (``tests.helpers.replay_cli``); everything else is the real CLI.
+"""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import av
 import pytest
 
 from crowdmocap_addon.core.result.reader import read_result
+from tests.helpers.replay_cli import REPLAY_NOTICE, REPO, server_command
 from tests.helpers.street import STREET
 
 
 def _process(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "inference_server", "process", *args], capture_output=True,
-                          text=True, timeout=600, check=False)  # fmt: skip
+    return subprocess.run(server_command("process", *args), capture_output=True, text=True, timeout=600,
+                          check=False, cwd=REPO)  # fmt: skip
 
 
 @pytest.mark.slow
 def test_process_the_street_clip_with_json_progress_and_a_preview(tmp_path):
-    pytest.importorskip("mediapipe")
     result_path, preview = tmp_path / "street.npz", tmp_path / "street.mp4"
     done = _process(str(STREET), "-o", str(result_path), "--preview", str(preview), "--stop", "40",
                     "--models-dir", str(tmp_path / "no-models"), "--json")  # fmt: skip
     assert done.returncode == 0, done.stderr
+    assert REPLAY_NOTICE in done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     progress, outcome = lines[:-1], lines[-1]
     assert {e["event"] for e in progress} == {"progress"} and progress[0]["stage"] == "poses"

@@ -7,30 +7,29 @@ import pytest
 
 from crowdmocap_addon.core.body.skeleton import forward_kinematics
 from crowdmocap_addon.core.result.reader import read_result
-from inference_server.pipeline import CaptureOptions, run_capture
-from inference_server.pipeline import run as run_module
 from inference_server.pipeline.models import file_sha256
+from inference_server.pipeline.options import CaptureOptions
+from inference_server.pipeline.run import run_capture
 from tests.helpers.crowdnet_files import official_network_dict, random_network, write_checkpoint
 from tests.helpers.street import STREET
-from tests.inference_server.pipeline.test_run_capture import ReplayBackend
+from tests.inference_server.pipeline.test_run_capture import ReplayFactory
 
 pytestmark = pytest.mark.slow
 
 
-def test_crowdnet_estimates_are_batched_across_frames_and_assembled_per_track(monkeypatch, tmp_path):
-    pytest.importorskip("mediapipe")
-    monkeypatch.setattr(run_module, "open_pose_backend", lambda plan: ReplayBackend())
+def test_crowdnet_estimates_are_batched_across_frames_and_assembled_per_track(tmp_path):
+    replay = ReplayFactory()
     models = tmp_path / "models"
     (models / "3dcrowdnet").mkdir(parents=True)
     checkpoint = write_checkpoint(models / "3dcrowdnet" / "demo_checkpoint.pth.tar",
                                   official_network_dict(random_network(seed=3)))  # fmt: skip
     options = CaptureOptions(models_dir=str(models), stop=30, min_track_length=5, device="cpu", batch_size=4)
-    summary = run_capture(STREET, tmp_path / "r.npz", options)
+    summary = run_capture(STREET, tmp_path / "r.npz", options, pose_backend_factory=replay)
     result = read_result(summary.result_path)
     assert (result.pipeline.estimator, result.body_model.kind) == ("crowdnet", "smpl")
     assert result.pipeline.options["models"]["checkpoint"] == {
         "file": "demo_checkpoint.pth.tar", "sha256": file_sha256(checkpoint)}  # fmt: skip
-    assert len(result.people) >= 3
+    assert len(result.people) >= 3 and replay.opened[0].calls == 30
     for person in result.people:
         # one shape per person, and the stored translation puts the pelvis where FK expects it
         joints = forward_kinematics(person.rest_joints, person.global_orient, person.body_pose, person.transl).joints

@@ -1,10 +1,13 @@
-"""The pipeline end to end on the street clip, with the 2D stage replaying real BlazePose output.
+"""The pipeline end to end on the street clip, with the 2D stage replaying BlazePose's recorded output.
 
-BlazePose itself is exercised on this clip elsewhere (and by the CLI and server tests); replaying its
-recorded answers keeps these orchestration tests fast while every other stage runs for real.
+BlazePose itself is checked against the recording elsewhere (``tests/inference_server/test_recorded_poses.py``);
+replaying its answers keeps these orchestration tests fast while every other stage runs for real. The
+pose backend reaches ``run_capture`` through its ``pose_backend_factory`` parameter.
 """
 
 from __future__ import annotations
+
+import importlib.util
 
 import av
 import numpy as np
@@ -13,68 +16,62 @@ import pytest
 from crowdmocap_addon.core.body.skeleton import forward_kinematics
 from crowdmocap_addon.core.result.reader import read_result
 from inference_server.motion.facing import facing_directions, travel_directions
-from inference_server.pipeline import (
-    CancelToken,
-    CaptureOptions,
-    OptionsError,
-    PipelineCancelled,
-    PipelineError,
-    run_capture,
-)
-from inference_server.pipeline import run as run_module
+from inference_server.pipeline.options import CaptureOptions, OptionsError
+from inference_server.pipeline.progress import CancelToken, PipelineCancelled, PipelineError
+from inference_server.pipeline.run import run_capture
 from inference_server.poses2d.types import FramePoses
-from tests.helpers.street import STREET, street_poses
+from tests.helpers.recorded_poses import RecordedPoses
+from tests.helpers.street import STREET, street_recording
 
 pytestmark = pytest.mark.slow
 
 
-class ReplayBackend:
-    """A pose backend answering with BlazePose's recorded poses for the street clip; can fail on one frame."""
-
-    name = "blazepose-topdown"
+class ReplayBackend(RecordedPoses):
+    """The street clip's recorded poses, optionally failing on one frame or pressing cancel during one."""
 
     def __init__(self, fail_at: int | None = None, cancel_at: tuple[int, CancelToken] | None = None) -> None:
-        self.fail_at, self.cancel_at, self.closed, self.calls = fail_at, cancel_at, False, 0
+        super().__init__(street_recording())
+        self.fail_at, self.cancel_at = fail_at, cancel_at
 
     def __call__(self, image: np.ndarray, index: int = 0, time: float = 0.0) -> FramePoses:
-        assert image.shape == (576, 768, 3)
-        self.calls += 1
+        poses = super().__call__(image, index, time)
         if index == self.fail_at:
             raise RuntimeError("the pose model ran out of memory")
         if self.cancel_at is not None and index == self.cancel_at[0]:
             self.cancel_at[1].cancel()
-        return street_poses()[index]
+        return poses
 
-    def close(self) -> None:
-        self.closed = True
+
+class ReplayFactory:
+    """A ``pose_backend_factory`` that keeps every backend it opened, to check they were closed."""
+
+    def __init__(self) -> None:
+        self.opened: list[ReplayBackend] = []
+
+    def __call__(self, plan) -> ReplayBackend:
+        self.opened.append(ReplayBackend())
+        return self.opened[-1]
 
 
 @pytest.fixture
-def replay(monkeypatch):
-    pytest.importorskip("mediapipe")
-    backends: list[ReplayBackend] = []
-
-    def open_backend(plan, fail_at=None):
-        backends.append(ReplayBackend(fail_at))
-        return backends[-1]
-
-    monkeypatch.setattr(run_module, "open_pose_backend", open_backend)
-    return backends
+def replay() -> ReplayFactory:
+    return ReplayFactory()
 
 
 def test_whole_clip_gives_grounded_people_a_preview_and_full_provenance(replay, tmp_path):
     events = []
     summary = run_capture(STREET, tmp_path / "r.npz", CaptureOptions(), preview=tmp_path / "p.mp4",
-                          progress=events.append)  # fmt: skip
+                          progress=events.append, pose_backend_factory=replay)  # fmt: skip
     result = read_result(summary.result_path)
     assert summary.people == len(result.people) >= 4 and summary.frames == 100
-    assert replay[0].closed
+    assert len(replay.opened) == 1 and replay.opened[0].closed and replay.opened[0].calls == 100
     assert (result.pipeline.estimator, result.pipeline.pose_backend, result.body_model.kind) == (
         "lift", "blazepose", "standin")  # fmt: skip
     assert result.video.fps_rational == (10, 1) and result.video.frame_count == 100
     options = result.pipeline.options
     assert options["min_track_length"] == 10 and options["models"] == {} and options["focal_px"] == 960.0
-    assert {"crowdmocap", "numpy", "mediapipe", "python"} <= set(result.pipeline.versions)
+    installed = {"mediapipe"} if importlib.util.find_spec("mediapipe") else set()  # replaying needs no mediapipe
+    assert {"crowdmocap", "numpy", "python", *installed} <= set(result.pipeline.versions)
     assert result.ground is not None and options["ground_feet"] is True
     for person in result.people:
         assert 1.4 < np.median(_head_heights(result, person)) < 1.75  # feet on the floor: heads at a person's height
@@ -108,7 +105,8 @@ def _walking_backwards(result, person, fps: float = 10.0) -> int:
 
 
 def test_without_grounding_and_facing_fix_people_keep_what_the_estimators_said(replay, tmp_path):
-    summary = run_capture(STREET, tmp_path / "r.npz", CaptureOptions(ground_feet=False, fix_facing=False))
+    options = CaptureOptions(ground_feet=False, fix_facing=False)
+    summary = run_capture(STREET, tmp_path / "r.npz", options, pose_backend_factory=replay)
     result = read_result(summary.result_path)
     assert result.pipeline.options["ground_feet"] is False and result.pipeline.options["fix_facing"] is False
     heads = [float(np.median(_head_heights(result, person))) for person in result.people]
@@ -119,32 +117,32 @@ def test_without_grounding_and_facing_fix_people_keep_what_the_estimators_said(r
 
 def test_frame_range_stride_and_max_people(replay, tmp_path):
     options = CaptureOptions(start=10, stop=70, stride=2, max_people=2, min_track_length=5, smoothing=0.0)
-    summary = run_capture(STREET, tmp_path / "r.npz", options)
+    summary = run_capture(STREET, tmp_path / "r.npz", options, pose_backend_factory=replay)
     result = read_result(summary.result_path)
-    assert summary.frames == 30 and len(result.people) == 2
+    assert summary.frames == 30 and replay.opened[0].calls == 30 and len(result.people) == 2
     for person in result.people:
         assert person.frames.min() >= 10 and person.frames.max() < 70 and (person.frames % 2 == 0).all()
     assert result.video.first_frame == 10
 
 
-def test_cancel_stops_within_a_frame_and_writes_nothing(monkeypatch, tmp_path):
-    pytest.importorskip("mediapipe")
+def test_cancel_stops_within_a_frame_and_writes_nothing(tmp_path):
     token = CancelToken()
     backend = ReplayBackend(cancel_at=(5, token))
-    monkeypatch.setattr(run_module, "open_pose_backend", lambda plan: backend)
     with pytest.raises(PipelineCancelled):
-        run_capture(STREET, tmp_path / "r.npz", CaptureOptions(), cancel=token)
+        run_capture(
+            STREET, tmp_path / "r.npz", CaptureOptions(), cancel=token, pose_backend_factory=lambda plan: backend
+        )
     assert backend.calls == 6  # frames 0..5: the cancel pressed during frame 5 stops before frame 6
     assert list(tmp_path.iterdir()) == [] and backend.closed
 
 
-def test_a_failing_stage_names_stage_frame_and_cause(monkeypatch, tmp_path):
-    pytest.importorskip("mediapipe")
-    monkeypatch.setattr(run_module, "open_pose_backend", lambda plan: ReplayBackend(fail_at=7))
+def test_a_failing_stage_names_stage_frame_and_cause(tmp_path):
+    backend = ReplayBackend(fail_at=7)
     with pytest.raises(PipelineError) as failure:
-        run_capture(STREET, tmp_path / "r.npz", CaptureOptions())
+        run_capture(STREET, tmp_path / "r.npz", CaptureOptions(), pose_backend_factory=lambda plan: backend)
     assert (failure.value.stage, failure.value.frame) == ("poses", 7)
     assert "ran out of memory" in str(failure.value) and not (tmp_path / "r.npz").exists()
+    assert backend.closed  # the backend is released on failure too
 
 
 def test_unreadable_footage_and_bad_options_fail_before_any_work(tmp_path):

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from inference_server.footage import open_footage
-from inference_server.poses2d.blazepose import BLAZEPOSE_TO_COCO, non_max_suppression
+from inference_server.poses2d.blazepose import BLAZEPOSE_TO_COCO, BlazePoseSettings
+from inference_server.poses2d.boxes import non_max_suppression
 from tests.conftest import REPO
 from tests.helpers.street import street_poses
 
@@ -23,9 +24,11 @@ def test_landmark_mapping_picks_the_coco_joints():
     assert BLAZEPOSE_TO_COCO == [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
 
 
-def test_nms_merges_duplicates_and_boxes_inside_others():
+def test_nms_settings_merge_duplicates_and_boxes_inside_others():
     boxes = np.array([[0, 0, 10, 20], [1, 1, 11, 21], [2, 2, 8, 12], [50, 0, 60, 20]], dtype=float)
-    keep = non_max_suppression(boxes, np.array([0.9, 0.8, 0.7, 0.6]), iou=0.4)
+    settings = BlazePoseSettings()
+    keep = non_max_suppression(boxes, np.array([0.9, 0.8, 0.7, 0.6]), settings.nms_iou,
+                               max_containment=settings.nms_containment)  # fmt: skip
     assert keep == [0, 3]
 
 

@@ -71,7 +71,7 @@ class FakeRunner:
                 time.sleep(self.delay_s)
                 if frame == self.fail_at:
                     raise PipelineError("poses", "the pose model crashed", frame)
-                progress(ProgressEvent("poses", frame + 1, self.frames, "frames", 0.5, ""))
+                progress(ProgressEvent(stage="poses", done=frame + 1, total=self.frames, unit="frames", eta_s=0.5))
             if self.error is not None:
                 raise self.error
             write_result(output, make_capture(frames=8))

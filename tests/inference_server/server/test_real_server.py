@@ -1,7 +1,8 @@
-"""The real server: ``python -m inference_server serve`` in a subprocess, the real pipeline on the street clip.
+"""The real server: ``crowdmocap-server serve`` in a subprocess, the real pipeline on the street clip.
 
-BlazePose + the weights-free lift run about 0.5 s per frame on a CPU, so captures are 15-20 frames and
-the queue/cancel/kill tests stop their longer jobs early. The models folder is empty: nothing licensed.
+The 2D stage replays BlazePose's recorded poses (``tests.helpers.replay_cli``); every other stage runs
+for real. Captures are still short (15-20 frames) and the queue/cancel/kill tests stop their longer jobs
+early. The models folder is empty: nothing licensed.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from crowdmocap_addon.core.result.reader import read_result
+from tests.helpers.replay_cli import REPLAY_NOTICE, server_command
 
 from .conftest import REPO, STREET_CLIP, footage_folders, free_port
 
@@ -41,8 +42,8 @@ class ServerProcess:
         models = data_dir.parent / "models"
         models.mkdir(exist_ok=True)
         self.log = data_dir.parent / f"server-{self.port}.log"
-        command = [sys.executable, "-m", "inference_server", "serve", "--host", host, "--port", str(self.port),
-                   "--data-dir", str(data_dir), "--models-dir", str(models), "--device", "cpu", *args]  # fmt: skip
+        command = server_command("serve", "--host", host, "--port", str(self.port), "--data-dir", str(data_dir),
+                                 "--models-dir", str(models), "--device", "cpu", *args)  # fmt: skip
         with self.log.open("w") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
@@ -162,6 +163,7 @@ def test_upload_capture_follow_and_download(shared_server, tmp_path):
     summary = final["summary"]
     assert summary["frames"] == 15 and summary["estimator"] == "lift" and summary["preview"] is True
     assert summary["people"] >= 1, final
+    assert REPLAY_NOTICE in server.output()
 
     npz = server.get(f"/v1/jobs/{job['id']}/result")
     assert npz.status_code == 200

@@ -10,7 +10,9 @@ import pytest
 
 from inference_server.server import atomic
 from inference_server.server.ids import is_valid_id, new_id
-from inference_server.server.store import JOB_FILE, JobNotFoundError, JobStore
+from inference_server.server.job_files import JOB_FILE, JobNotFoundError
+from inference_server.server.job_record import JobFailure, JobOutcome, JobRecord, StageProgress
+from inference_server.server.store import JobStore
 
 
 def _create(store: JobStore, name: str = "clip.avi") -> str:
@@ -67,10 +69,11 @@ def test_a_temp_file_left_by_a_killed_process_is_ignored_and_removed(tmp_path):
 def test_restart_requeues_interrupted_jobs_in_creation_order_with_notes(tmp_path):
     store = JobStore(tmp_path)
     first, second, finished, third = (_create(store, name) for name in ("a", "b", "c", "d"))
-    store.update(finished, state="done", finished="2026-01-01T00:00:00+00:00", summary={"people": 2})
+    outcome = JobOutcome(people=2, frames=9, estimator="lift", pose_backend="blazepose")
+    store.update(finished, state="done", finished="2026-01-01T00:00:00+00:00", summary=outcome)
     running = store.claim_next()
     assert running is not None and running.id == first
-    store.record_progress(first, "poses", {"stage": "poses", "done": 3, "total": 9, "unit": "frames", "eta_s": 1.0})
+    store.record_progress(first, StageProgress(stage="poses", done=3, total=9, unit="frames", eta_s=1.0))
 
     restarted = JobStore(tmp_path)  # the old process is gone; only the files remain
     job = restarted.get(first)
@@ -78,7 +81,7 @@ def test_restart_requeues_interrupted_jobs_in_creation_order_with_notes(tmp_path
     assert any("interrupted by a server restart" in note and "re-queued" in note for note in job.notes)
     assert any("still queued" in note for note in restarted.get(second).notes)
     done = restarted.get(finished)
-    assert done.state == "done" and done.summary == {"people": 2} and done.notes == []
+    assert done.state == "done" and done.summary == outcome and done.notes == []
     order = [restarted.claim_next().id for _ in range(3)]
     assert order == [first, second, third]
     assert restarted.claim_next() is None
@@ -117,7 +120,25 @@ def test_progress_is_kept_in_memory_and_saved_at_most_once_a_second(tmp_path):
     store.claim_next()
     mtime = os.stat(store.jobs_dir / job_id / JOB_FILE).st_mtime_ns
     for done in range(1, 20):
-        store.record_progress(job_id, "poses", {"stage": "poses", "done": done, "total": 19, "unit": "frames",
-                                                "eta_s": None})  # fmt: skip
-    assert store.get(job_id).progress["poses"]["done"] == 19
+        store.record_progress(job_id, StageProgress(stage="poses", done=done, total=19, unit="frames"))
+    assert store.get(job_id).progress["poses"].done == 19
     assert os.stat(store.jobs_dir / job_id / JOB_FILE).st_mtime_ns == mtime  # claim_next saved just now
+
+
+def test_a_record_survives_its_json_typed_and_older_files_still_load(tmp_path):
+    store = JobStore(tmp_path)
+    job_id = _create(store)
+    store.claim_next()
+    store.record_progress(job_id, StageProgress(stage="poses", done=4, total=9, unit="frames", eta_s=2.5))
+    failure = JobFailure(code="pipeline_failed", message="the pose model crashed", stage="poses", frame=4)
+    store.update(job_id, state="failed", error=failure, finished="2026-01-01T00:00:00+00:00")
+    raw = _on_disk(store, job_id)
+    assert raw["error"] == {"code": "pipeline_failed", "message": "the pose model crashed", "stage": "poses",
+                            "frame": 4}  # fmt: skip
+    back = JobRecord.from_json(raw)
+    assert back == store.get(job_id) and isinstance(back.progress["poses"], StageProgress)
+    older = {**raw, "summary": {"people": 1, "frames": 2, "estimator": "lift", "pose_backend": "blazepose",
+                                "warnings": ["w"], "seconds": 1.0}, "retired_key": 1}  # fmt: skip
+    outcome = JobRecord.from_json(older).summary
+    assert outcome == JobOutcome(people=1, frames=2, estimator="lift", pose_backend="blazepose", warnings=("w",),
+                                 seconds=1.0)  # fmt: skip

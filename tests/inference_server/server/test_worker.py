@@ -15,7 +15,9 @@ from inference_server.pipeline.models import MissingModelError
 from inference_server.pipeline.options import OptionsError
 from inference_server.pipeline.progress import PipelineError
 from inference_server.server.ids import new_id
-from inference_server.server.store import RESULT_FILE, JobStore
+from inference_server.server.job_files import RESULT_FILE
+from inference_server.server.job_record import JobOutcome, StageProgress
+from inference_server.server.store import JobStore
 from inference_server.server.worker import JobWorker
 
 from .conftest import FakeRunner, wait_until
@@ -71,11 +73,10 @@ def test_a_job_runs_with_server_options_and_records_progress_and_summary(store, 
     job_id = _submit(store, preview=True)
     _wait_state(store, job_id, "done")
     job = store.get(job_id)
-    assert job.progress["poses"] == {"stage": "poses", "done": 5, "total": 5, "unit": "frames", "eta_s": 0.5,
-                                     "message": ""}  # fmt: skip
+    assert job.progress["poses"] == StageProgress(stage="poses", done=5, total=5, unit="frames", eta_s=0.5)
     assert job.stage == "poses"
-    assert job.summary == {"people": 3, "frames": 5, "estimator": "lift", "pose_backend": "blazepose",
-                           "warnings": ["a warning"], "seconds": 0.25, "preview": True}  # fmt: skip
+    assert job.summary == JobOutcome(people=3, frames=5, estimator="lift", pose_backend="blazepose",
+                                     warnings=("a warning",), seconds=0.25, preview=True)  # fmt: skip
     assert job.started and job.finished and job.error is None
     (call,) = runner.calls
     assert call["footage"] == Path("/footage/clip.avi")
@@ -143,7 +144,7 @@ def test_failures_record_the_stage_frame_and_a_stable_code(store, make_worker, r
     _wait_state(store, job_id, "failed")
     job = store.get(job_id)
     assert job.error is not None
-    assert {key: job.error[key] for key in expected} == expected
+    assert {key: getattr(job.error, key) for key in expected} == expected
     assert job.finished and job.summary is None
 
 
@@ -153,8 +154,8 @@ def test_an_unexpected_exception_fails_the_job_without_details_and_is_logged(sto
     with caplog.at_level(logging.ERROR, logger="inference_server.server.worker"):
         _wait_state(store, job_id, "failed")
     error = store.get(job_id).error
-    assert error is not None and error["code"] == "internal_error"
-    assert "secret" not in error["message"]
+    assert error is not None and error.code == "internal_error"
+    assert "secret" not in error.message
     assert any(record.exc_info and "secret internals" in str(record.exc_info[1]) for record in caplog.records)
 
 

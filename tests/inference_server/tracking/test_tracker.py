@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from inference_server.poses2d.types import FramePoses, PersonPose, box_from_keypoints
+from inference_server.poses2d.boxes import box_from_keypoints
+from inference_server.poses2d.types import FramePoses, PersonPose
 from inference_server.tracking.metrics import id_metrics
-from inference_server.tracking.similarity import box_iou, keypoint_similarity
-from inference_server.tracking.tracker import Tracker, TrackerSettings
+from inference_server.tracking.similarity import keypoint_similarity
+from inference_server.tracking.tracker import NOT_OBSERVED, Tracker, TrackerSettings
 
 # A standing person, 120 px tall, keypoints relative to the pelvis (COCO order).
 TEMPLATE = np.array([
@@ -90,6 +91,25 @@ def test_long_gaps_split_and_very_long_ones_end_the_track():
     assert id_metrics(truth, assigned)["id_switches"] == 1.0
 
 
+def test_tracks_know_which_detection_they_took_in_each_frame():
+    sequence, truth = _crowd()  # detections shuffled in every frame; identity 3 unseen in frames 25..34
+    tracks, assigned = _run(sequence)
+    frames = {poses.index: poses for poses in sequence}
+    for track in tracks:
+        seen = np.flatnonzero(track.observed)
+        taken = [(int(track.frames[t]), int(track.detections[t])) for t in seen]
+        assert (track.detections[~track.observed] == NOT_OBSERVED).all()
+        assert all(assigned[frame][detection] == track.id for frame, detection in taken)
+        assert len({truth[frame][detection] for frame, detection in taken}) == 1  # always the same person
+        for t, (frame, detection) in zip(seen, taken, strict=True):
+            np.testing.assert_array_equal(track.keypoints[t], frames[frame].people[detection].keypoints)
+    assert any(len(set(t.detections[t.observed])) > 1 for t in tracks)  # the shuffling did move people
+    occluded = next(t for t in tracks if truth[int(t.frames[0])][int(t.detections[0])] == 3)
+    hidden = np.isin(occluded.frames, range(25, 35))
+    assert hidden.sum() == 10 and (occluded.detections[hidden] == NOT_OBSERVED).all()
+    assert (occluded.detections[~hidden] >= 0).all()
+
+
 def test_short_tracks_are_dropped_and_stride_keeps_real_frame_numbers():
     sequence, _ = _crowd(stride=2)
     tracks, _ = _run(sequence, TrackerSettings(min_length=25))  # the leaver has 20 frames at stride 2
@@ -97,10 +117,7 @@ def test_short_tracks_are_dropped_and_stride_keeps_real_frame_numbers():
     assert all((np.diff(t.frames) == 2).all() for t in tracks)
 
 
-def test_similarities():
-    a = np.array([[0.0, 0.0, 10.0, 10.0]])
-    b = np.array([[5.0, 0.0, 15.0, 10.0], [20.0, 20.0, 30.0, 30.0]])
-    np.testing.assert_allclose(box_iou(a, b), [[50 / 150, 0.0]])
+def test_keypoint_similarity():  # box IoU: tests/inference_server/poses2d/test_boxes.py
     rng = np.random.default_rng(0)
     person = _person(np.array([100.0, 100.0]), rng, noise=0)
     other = _person(np.array([300.0, 100.0]), rng, noise=0)

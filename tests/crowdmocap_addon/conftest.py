@@ -1,4 +1,4 @@
-"""Blender retarget tests run in this process's bpy: every test starts from an empty factory scene."""
+"""Blender tests run in this process's bpy: every test that asks for ``bpy_empty`` starts from an empty scene."""
 
 import pytest
 

@@ -1,0 +1,105 @@
+"""Every user-facing option declared once: name, type, default, bounds or choices, help, where it is shown.
+
+The server's ``CaptureOptions`` and HTTP ``JobOptions``, the CLI's flags, the add-on's panel and scene
+properties, its preferences and its retarget operator all take defaults, bounds and help from here, so
+adding an option, or changing one, is one edit; ``tests/test_option_parity.py`` checks every surface
+against this table (and says which options are kept off which surface, and why).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Where an option can be set.
+CLI, HTTP, PANEL, PREFERENCES = "cli", "http", "panel", "preferences"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Option:
+    """One option and its surfaces; ``minimum``/``maximum`` are inclusive, ``choices`` close a str option."""
+
+    name: str
+    kind: type
+    default: Any
+    label: str
+    help: str
+    surfaces: frozenset[str]
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def check(self, value: Any) -> str | None:
+        """Why ``value`` is not allowed, or None."""
+        if self.choices and value not in self.choices:
+            return f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}"
+        if self.minimum is not None and value < self.minimum:
+            return f"{self.name} must be >= {self.minimum:g}, got {value}"
+        if self.maximum is not None and value > self.maximum:
+            return f"{self.name} must be <= {self.maximum:g}, got {value}"
+        return None
+
+
+def _table(*options: Option) -> dict[str, Option]:
+    return {option.name: option for option in options}
+
+
+POSE_BACKENDS = ("auto", "blazepose", "rtmo", "rtmpose")
+ESTIMATORS = ("auto", "lift", "crowdnet")
+PRECISIONS = ("fp32", "bf16", "fp16")
+MAX_ROIS = 9
+DEFAULT_SMOOTHING = 1.0
+_EVERYWHERE = frozenset({CLI, HTTP, PANEL, PREFERENCES})
+_SERVER_SIDE = frozenset({CLI, HTTP})
+
+# Capture options that the CLI, the HTTP API and (some) the panel share. Paths, the device and the focal
+# length's several forms are declared by the CLI alone (``inference_server/cli_process.py``): they are
+# the server machine's own, or the panel has its own focal-mode switch.
+CAPTURE_OPTIONS = _table(
+    Option(name="pose_backend", kind=str, default="auto", choices=POSE_BACKENDS, label="2D poses",
+           help="auto: BlazePose for the lift estimator, else RTMO when its model is present", surfaces=_EVERYWHERE),
+    Option(name="estimator", kind=str, default="auto", choices=ESTIMATORS, label="3D bodies",
+           help="auto: 3DCrowdNet when its checkpoint is found, else the weights-free lift", surfaces=_EVERYWHERE),
+    Option(name="min_track_length", kind=int, default=10, minimum=1, label="Min track",
+           help="observed frames a person needs to be kept", surfaces=_EVERYWHERE),
+    Option(name="smoothing", kind=float, default=DEFAULT_SMOOTHING, minimum=0.0, maximum=10.0, label="Smoothing",
+           help="0 turns smoothing off, 1 is the default, larger is smoother", surfaces=_EVERYWHERE),
+    Option(name="foot_lock", kind=bool, default=True, label="Lock feet",
+           help="hold each foot still while it touches the ground (leg IK)", surfaces=_EVERYWHERE),
+    Option(name="ground_feet", kind=bool, default=True, label="Feet on the floor",
+           help="stand each person's planted foot on the fitted floor (turn off for footage of jumps)",
+           surfaces=_EVERYWHERE),
+    Option(name="fix_facing", kind=bool, default=True, label="Fix front/back flips",
+           help="mirror back frames where a walker faces against their walk (turn off for someone really "
+                "walking backwards)", surfaces=_EVERYWHERE),
+    Option(name="rois", kind=int, default=1, minimum=1, maximum=MAX_ROIS, label="RoIs",
+           help="Multi-RoI crops per person for 3DCrowdNet", surfaces=_SERVER_SIDE),
+    Option(name="batch_size", kind=int, default=None, minimum=1, maximum=4096, label="Batch",
+           help="3DCrowdNet crops per call; unset picks one for the device", surfaces=_SERVER_SIDE),
+    Option(name="precision", kind=str, default="fp32", choices=PRECISIONS, label="Precision",
+           help="3DCrowdNet autocast precision", surfaces=_SERVER_SIDE),
+)  # fmt: skip
+
+# Options of how a capture is brought into Blender (not sent to the server).
+SCENE_OPTIONS = _table(
+    Option(name="ground_align", kind=bool, default=True, label="Align to ground",
+           help="Put the floor at Z = 0 when the capture finds one", surfaces=frozenset({PANEL, PREFERENCES})),
+)  # fmt: skip
+
+# Retarget options: the panel's settings and the operator (and the headless command) share these defaults.
+RETARGET_OPTIONS = _table(
+    # Not on the command line as a default: there ``--per-person`` must be asked for, since it changes what
+    # one ``--rig`` means, and several people without it are refused with a message saying so.
+    Option(name="duplicate_per_person", kind=bool, default=True, label="Duplicate target per person",
+           help="One copy of the rig (armature and its meshes) per selected person, named after them",
+           surfaces=frozenset({PANEL})),
+    Option(name="foot_pin", kind=bool, default=True, label="Pin feet",
+           help="Hold feet where the capture says they touch the ground (leg IK)", surfaces=frozenset({PANEL, CLI})),
+    Option(name="blend_frames", kind=int, default=4, minimum=0, maximum=30, label="Blend",
+           help="Frames over which a foot pin fades in and out", surfaces=frozenset({PANEL, CLI})),
+)  # fmt: skip
+
+
+def on(surface: str, table: dict[str, Option]) -> dict[str, Option]:
+    """The options of ``table`` shown on ``surface``."""
+    return {name: option for name, option in table.items() if surface in option.surfaces}

@@ -1,0 +1,66 @@
+"""Where jobs live on disk: ``jobs/<id>/`` holds ``job.json`` (written atomically), the input and the outputs.
+
+Persistence only: which jobs run, and in what order, is the queue's business (``store.JobStore``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import shutil
+from pathlib import Path
+
+from .atomic import atomic_write_json, remove_stale_temps
+from .ids import is_valid_id
+from .job_record import JobRecord
+
+log = logging.getLogger(__name__)
+
+JOB_FILE = "job.json"
+RESULT_FILE = "result.npz"
+RESULT_JSON_FILE = "result.json"
+PREVIEW_FILE = "preview.mp4"
+
+
+class JobNotFoundError(KeyError):
+    """No job with that id (never created, or deleted)."""
+
+
+class JobFiles:
+    """The jobs folder: one sub-folder per job id."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.jobs_dir = data_dir / "jobs"
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+
+    def job_dir(self, job_id: str) -> Path:
+        """The job's folder; an id that is not one of ours never becomes a path."""
+        if not is_valid_id(job_id):
+            raise JobNotFoundError(job_id)
+        return self.jobs_dir / job_id
+
+    def save(self, record: JobRecord) -> None:
+        atomic_write_json(self.job_dir(record.id) / JOB_FILE, record.to_json())
+
+    def read_all(self) -> list[JobRecord]:
+        """Every readable ``job.json``, oldest first; unreadable or misplaced ones are logged and skipped."""
+        records = []
+        for folder in sorted(self.jobs_dir.iterdir()):
+            if not folder.is_dir():
+                continue
+            remove_stale_temps(folder)
+            try:
+                record = JobRecord.from_json(json.loads((folder / JOB_FILE).read_text()))
+            except (OSError, ValueError, TypeError) as exc:
+                log.warning("skipping job folder %s: unreadable %s (%s)", folder, JOB_FILE, exc)
+                continue
+            if record.id != folder.name:
+                log.warning("skipping job folder %s: it holds job %s", folder, record.id)
+                continue
+            records.append(record)
+        return sorted(records, key=lambda r: r.seq)
+
+    def remove(self, job_id: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(self.job_dir(job_id))

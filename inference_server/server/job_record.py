@@ -1,0 +1,97 @@
+"""One job as the server keeps it (in memory and in ``jobs/<id>/job.json``): typed, with its JSON form.
+
+Progress, failure and outcome are small frozen records rather than dicts, so the worker cannot store a
+misspelt key and the routes read what the worker wrote; ``from_json`` accepts the files older servers
+wrote (unknown keys are ignored, missing optional ones take their defaults).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from .ids import is_valid_id
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+STATES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED)
+TERMINAL = frozenset({DONE, FAILED, CANCELLED})
+
+
+def _known(cls: type, raw: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(cls)}
+    return {key: value for key, value in raw.items() if key in names}
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageProgress:
+    """The latest progress of one stage (a ``ProgressEvent`` as stored)."""
+
+    stage: str
+    done: int
+    total: int  # 0 when unknown
+    unit: str
+    eta_s: float | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobFailure:
+    """Why a job failed: a stable code for programs, a message for people, where it happened."""
+
+    code: str
+    message: str
+    stage: str | None = None
+    frame: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobOutcome:
+    """What a finished capture produced."""
+
+    people: int
+    frames: int
+    estimator: str
+    pose_backend: str
+    warnings: tuple[str, ...] = ()
+    seconds: float = 0.0
+    preview: bool = False  # whether a preview video was written
+
+
+@dataclass(kw_only=True)
+class JobRecord:
+    """One job; ``input_path`` is a server path the client never sees."""
+
+    id: str
+    seq: int  # creation order; the queue runs in this order
+    created: str
+    source_kind: str  # "upload" or "path"
+    source_name: str  # the upload's file name or the path the client gave
+    input_path: str
+    options: dict[str, Any]  # JobOptions as JSON
+    state: str = QUEUED
+    started: str | None = None
+    finished: str | None = None
+    stage: str | None = None  # the stage now running (or last run)
+    progress: dict[str, StageProgress] = field(default_factory=dict)  # by stage
+    error: JobFailure | None = None
+    notes: list[str] = field(default_factory=list)
+    summary: JobOutcome | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> JobRecord:
+        """The record ``job.json`` holds; ValueError/TypeError when it is not one."""
+        values = _known(cls, raw)
+        values["progress"] = {stage: StageProgress(**_known(StageProgress, entry))
+                              for stage, entry in (values.get("progress") or {}).items()}  # fmt: skip
+        if values.get("error") is not None:
+            values["error"] = JobFailure(**_known(JobFailure, values["error"]))
+        if values.get("summary") is not None:
+            summary = _known(JobOutcome, values["summary"])
+            values["summary"] = JobOutcome(**{**summary, "warnings": tuple(summary.get("warnings", ()))})
+        record = cls(**values)
+        if record.state not in STATES or not is_valid_id(record.id):
+            raise ValueError(f"bad state {record.state!r} or id {record.id!r}")
+        return record
