@@ -11,6 +11,7 @@ import platform
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from crowdmocap_addon.core.body.smpl_file import GENDERS, SmplModelError
 from crowdmocap_addon.core.result.schema import ResultFormatError
@@ -186,8 +187,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, capture: Callable[..., Any] | None = None) -> int:
+    """Run one command; ``capture`` replaces ``run_capture`` for ``process`` and the server's worker.
+
+    The one seam for running the real commands on other stages (tests replay recorded 2D poses here).
+    """
     args = build_parser().parse_args(argv)
+    args.capture = capture
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)

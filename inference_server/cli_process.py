@@ -81,9 +81,10 @@ def _fail(args: argparse.Namespace, code: int, kind: str, message: str, **extra:
 def _cmd_process(args: argparse.Namespace) -> int:
     from .pipeline import OptionsError, PipelineError, run_capture
 
+    capture = getattr(args, "capture", None) or run_capture
     progress = json_progress() if args.json else TerminalProgress()
     try:
-        summary = run_capture(args.video, args.output, _options(args), preview=args.preview, progress=progress)
+        summary = capture(args.video, args.output, _options(args), preview=args.preview, progress=progress)
     except OptionsError as exc:
         return _fail(args, EXIT_USAGE, "options", str(exc))
     except PipelineError as exc:

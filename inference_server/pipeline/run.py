@@ -94,6 +94,36 @@ def _load_smpl(plan: ModelPlan) -> SmplModelData | None:
         raise PipelineError("open", str(exc)) from exc
 
 
+@dataclass(frozen=True, kw_only=True)
+class CapturePlan:
+    """Everything decided before any frame is read: models, footage, camera, frames to process."""
+
+    footage: Path
+    options: CaptureOptions
+    models: ModelPlan
+    clip: Footage
+    camera: PinholeCamera
+    span: tuple[int, int | None, int]  # start, stop, stride
+    total: int  # frames to process
+
+
+@dataclass(frozen=True, kw_only=True)
+class Captured:
+    """What the streaming pass and the per-person stages made, ready to be put into a result."""
+
+    people: list[PersonTrack]
+    ground: GroundPlane | None
+    frames: int
+    body_kind: str
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class _Factories:
+    pose_backend: PoseBackendFactory
+    estimator: EstimatorFactory
+
+
 def run_capture(
     footage: str | Path,
     output: str | Path,
@@ -105,7 +135,7 @@ def run_capture(
     pose_backend_factory: PoseBackendFactory = open_pose_backend,
     estimator_factory: EstimatorFactory = open_crowdnet,
 ) -> CaptureSummary:
-    """Capture everyone in ``footage`` into the result file ``output``.
+    """Capture everyone in ``footage`` into the result file ``output``: plan, capture, assemble, write.
 
     The factories open the 2D pose backend and the 3DCrowdNet estimator the plan names; the defaults
     build the real ones, and tests pass others (recorded poses, failing stages) instead.
@@ -113,107 +143,116 @@ def run_capture(
     Raises OptionsError (bad or missing choices, before any work), PipelineCancelled, or PipelineError
     naming the stage, the frame when one is to blame, and the cause. Nothing is written on failure.
     """
-    options = options or CaptureOptions()
-    cancel = cancel or CancelToken()
     started = time.monotonic()
-    plan = plan_models(options)
+    cancel = cancel or CancelToken()
+    plan = plan_capture(footage, options or CaptureOptions())
+    captured = capture(plan, _Factories(pose_backend_factory, estimator_factory), progress, cancel)
+    result = assemble(plan, captured)
+    cancel.check()
+    result_path, preview_path = write(plan, captured, result, output, preview=preview, progress=progress,
+                                      cancel=cancel)  # fmt: skip
+    warnings = captured.warnings + plan.clip.warnings
+    if not captured.people:
+        warnings.append("no person was tracked long enough (see --min-track-length, and the preview video)")
+    return CaptureSummary(result_path=result_path, preview_path=preview_path, people=len(captured.people),
+                          frames=captured.frames, estimator=plan.models.estimator,
+                          pose_backend=plan.models.pose_backend, warnings=warnings,
+                          seconds=time.monotonic() - started)  # fmt: skip
+
+
+def plan_capture(footage: str | Path, options: CaptureOptions) -> CapturePlan:
+    """Choose the models, open the footage, build the camera, count the frames; refuse an empty range."""
+    models = plan_models(options)
     try:
         clip = open_footage(footage)
     except FootageError as exc:
         raise PipelineError("open", str(exc)) from exc
-    camera = _camera(clip, options)
-    span = (options.start, options.stop, options.stride)
     total = _frames_to_process(clip, options)
     if total == 0:
         raise OptionsError(f"no frames to process: the clip has {clip.info.frame_count}, start is {options.start}")
+    return CapturePlan(footage=Path(footage), options=options, models=models, clip=clip,
+                       camera=_camera(clip, options), span=(options.start, options.stop, options.stride),
+                       total=total)  # fmt: skip
+
+
+def capture(
+    plan: CapturePlan, factories: _Factories, progress: ProgressCallback | None, cancel: CancelToken
+) -> Captured:
+    """Run the stages; a failure of any part that is not the pipeline's own becomes a PipelineError."""
     try:
-        factories = _Factories(pose_backend_factory, estimator_factory)
-        captured = _capture(clip, span, total=total, plan=plan, options=options, camera=camera, factories=factories,
-                            progress=progress, cancel=cancel)  # fmt: skip
+        return _capture(plan, factories, progress, cancel)
     except (PipelineCancelled, PipelineError, OptionsError):
         raise
     except (CheckpointError, SmplModelError, OnnxModelError, FootageError) as exc:
         raise PipelineError("open", str(exc)) from exc
     except Exception as exc:  # the log keeps the traceback; callers get the stage and the cause
-        log.exception("capture of %s failed", footage)
+        log.exception("capture of %s failed", plan.footage)
         raise PipelineError("estimate", f"{type(exc).__name__}: {exc}") from exc
-    fps = Fraction(clip.info.fps).limit_denominator(100000)
-    result = CaptureResult(
+
+
+def assemble(plan: CapturePlan, captured: Captured) -> CaptureResult:
+    """The result file's content: the people, the camera, the floor and the full provenance."""
+    info, options = plan.clip.info, plan.options
+    fps = Fraction(info.fps).limit_denominator(100000)
+    return CaptureResult(
         video=VideoInfo(
-            path=str(footage),
-            width=clip.info.width,
-            height=clip.info.height,
+            path=str(plan.footage),
+            width=info.width,
+            height=info.height,
             fps=float(fps),
             fps_rational=(fps.numerator, fps.denominator),
-            frame_count=clip.info.frame_count,
+            frame_count=info.frame_count,
             first_frame=options.start,
         ),
-        camera=camera,
+        camera=plan.camera,
         body_model=BodyModelInfo(kind=captured.body_kind),
         pipeline=PipelineInfo(
-            pose_backend=plan.pose_backend,
-            estimator=plan.estimator,
+            pose_backend=plan.models.pose_backend,
+            estimator=plan.models.estimator,
             versions=_versions(),
-            options={**options.as_dict(), "models": provenance(plan), "focal_px": camera.focal_px},
+            options={**options.as_dict(), "models": provenance(plan.models), "focal_px": plan.camera.focal_px},
         ),
         ground=captured.ground,
         people=captured.people,
     )
-    cancel.check()
+
+
+def write(
+    plan: CapturePlan,
+    captured: Captured,
+    result: CaptureResult,
+    output: str | Path,
+    *,
+    preview: str | Path | None,
+    progress: ProgressCallback | None,
+    cancel: CancelToken,
+) -> tuple[Path, Path | None]:
+    """Write the result file, then the preview video when asked; returns both paths."""
     meter = StageMeter("write", 1, "files", progress)
     result_path = write_result(output, result)
     meter.advance()
     meter.finish()
-    preview_path = None
-    if preview is not None:
-        meter = StageMeter("preview", captured.frames, "frames", progress)
-        try:
-            preview_path = write_preview(
-                clip, span, people=captured.people, out_path=Path(preview), meter=meter, cancel=cancel
-            )
-        except (av.FFmpegError, RuntimeError, OSError) as exc:
-            raise PipelineError("preview", str(exc)) from exc
-        meter.finish()
-    warnings = captured.warnings + clip.warnings
-    if not captured.people:
-        warnings.append("no person was tracked long enough (see --min-track-length, and the preview video)")
-    return CaptureSummary(result_path, preview_path, len(captured.people), captured.frames, plan.estimator,
-                          plan.pose_backend, warnings, time.monotonic() - started)  # fmt: skip
+    if preview is None:
+        return result_path, None
+    meter = StageMeter("preview", captured.frames, "frames", progress)
+    try:
+        preview_path = write_preview(plan.clip, plan.span, people=captured.people, out_path=Path(preview),
+                                     meter=meter, cancel=cancel)  # fmt: skip
+    except (av.FFmpegError, RuntimeError, OSError) as exc:
+        raise PipelineError("preview", str(exc)) from exc
+    meter.finish()
+    return result_path, preview_path
 
 
-@dataclass(frozen=True)
-class _Factories:
-    pose_backend: PoseBackendFactory
-    estimator: EstimatorFactory
-
-
-@dataclass
-class _Captured:
-    people: list[PersonTrack]
-    ground: GroundPlane | None
-    frames: int
-    body_kind: str
-    warnings: list[str]
-
-
-def _capture(
-    clip: Footage,
-    span: tuple[int, int | None, int],
-    *,
-    total: int,
-    plan: ModelPlan,
-    options: CaptureOptions,
-    camera: PinholeCamera,
-    factories: _Factories,
-    progress: ProgressCallback | None,
-    cancel: CancelToken,
-) -> _Captured:
+def _capture(plan: CapturePlan, factories: _Factories, progress: ProgressCallback | None,
+             cancel: CancelToken) -> Captured:  # fmt: skip
     """Stream poses (and 3DCrowdNet's crops) through the clip once, then build every person's motion."""
-    smpl = _load_smpl(plan) if plan.estimator == "lift" else None
+    options, camera, clip, total = plan.options, plan.camera, plan.clip, plan.total
+    smpl = _load_smpl(plan.models) if plan.models.estimator == "lift" else None
     predictor = None
-    if plan.estimator == "crowdnet":
-        predictor, smpl = factories.estimator(plan, options)
-    backend = factories.pose_backend(plan)
+    if plan.models.estimator == "crowdnet":
+        predictor, smpl = factories.estimator(plan.models, options)
+    backend = factories.pose_backend(plan.models)
     tracker = Tracker(TrackerSettings(min_length=options.min_track_length))
     meter = StageMeter("poses", total, "frames", progress)
     batcher = None
@@ -221,7 +260,7 @@ def _capture(
         batcher = CrowdNetBatcher(predictor, camera, StageMeter("estimate", total, "frames", progress))
     try:
         processed = pose_and_track(
-            clip, span, backend=backend, tracker=tracker, meter=meter, cancel=cancel, batcher=batcher
+            clip, plan.span, backend=backend, tracker=tracker, meter=meter, cancel=cancel, batcher=batcher
         )
     finally:
         backend.close()
@@ -240,4 +279,5 @@ def _capture(
     motion_meter = StageMeter("motion", len(people), "people", progress)
     finished, ground = finish_people(people, camera, settings, motion_meter, cancel)
     motion_meter.finish()  # a fast stage may never have reached its reporting interval
-    return _Captured(finished, ground, processed, "smpl" if smpl is not None else "standin", warnings)
+    return Captured(people=finished, ground=ground, frames=processed,
+                    body_kind="smpl" if smpl is not None else "standin", warnings=warnings)  # fmt: skip

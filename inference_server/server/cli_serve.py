@@ -41,15 +41,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             print(f"bearer token (shown once; stored in {settings.data_dir / TOKEN_FILE}):\n{token}", flush=True)
         else:
             print(f"clients need the bearer token stored in {settings.data_dir / TOKEN_FILE}", flush=True)
-    return _serve(settings)
+    return _serve(settings, runner=getattr(args, "capture", None))
 
 
-def _serve(settings: Any) -> int:
+def _serve(settings: Any, runner: Any = None) -> int:
     import uvicorn
 
     from .app import create_app
 
-    app = create_app(settings)
+    app = create_app(settings, runner)
     print(f"data folder: {settings.data_dir}\nAPI docs: http://{settings.host}:{settings.port}/docs", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
     return EXIT_OK

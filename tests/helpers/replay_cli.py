@@ -2,19 +2,19 @@
 
     python -m tests.helpers.replay_cli RECORDING.npz COMMAND [ARGS...]     (from the repository root)
 
-Runs ``inference_server.cli.main`` on the remaining arguments after binding ``run_capture``'s
-``pose_backend_factory`` to the recording, so ``process`` and the ``serve`` worker run every other stage
-for real on the recorded BlazePose poses. Tests build the command with ``server_command`` (the one
-place that chooses replay); the binding happens here, in the child, before the CLI looks the pipeline up.
+Runs ``inference_server.cli.main`` on the remaining arguments with ``run_capture`` bound to the
+recording's ``pose_backend_factory`` (the CLI's ``capture`` seam), so ``process`` and the ``serve`` worker
+run every other stage for real on the recorded BlazePose poses. Tests build the command with
+``server_command``, the one place that chooses replay.
 """
 
 from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tests.helpers.recorded_poses import STREET_POSES, RecordedPoses, Recording, load_recording
 
@@ -31,19 +31,11 @@ def server_command(*args: str, python: str = sys.executable, recording: Path = S
     return [python, "-m", "tests.helpers.replay_cli", str(recording), *args]
 
 
-def bind_recording(recording: Path) -> None:
-    """Make the pipeline's ``run_capture`` default to the recorded poses (callers may still pass a factory).
+def replaying_capture(recording: Path) -> Callable[..., Any]:
+    """``run_capture`` with its 2D stage serving the recorded poses."""
+    from inference_server.pipeline.run import run_capture
 
-    Rebinds the package's re-export too where it is already loaded, so ``from inference_server.pipeline
-    import run_capture`` gets the replaying one however the package imports its names.
-    """
-    from inference_server import pipeline
-    from inference_server.pipeline import run
-
-    replaying = functools.partial(run.run_capture, pose_backend_factory=_announced(load_recording(recording)))
-    run.run_capture = replaying
-    if "run_capture" in vars(pipeline):
-        pipeline.run_capture = replaying
+    return functools.partial(run_capture, pose_backend_factory=_announced(load_recording(recording)))
 
 
 def _announced(recording: Recording) -> PoseBackendFactory:
@@ -64,8 +56,7 @@ def main(argv: Sequence[str]) -> int:
     from inference_server.cli import main as cli_main
 
     build_parser().parse_args(argv[1:])  # usage errors exit here, as fast as the real CLI (no pipeline import)
-    bind_recording(Path(argv[0]))
-    return cli_main(list(argv[1:]))
+    return cli_main(list(argv[1:]), capture=replaying_capture(Path(argv[0])))
 
 
 if __name__ == "__main__":

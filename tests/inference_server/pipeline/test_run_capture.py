@@ -109,10 +109,12 @@ def test_without_grounding_and_facing_fix_people_keep_what_the_estimators_said(r
     summary = run_capture(STREET, tmp_path / "r.npz", options, pose_backend_factory=replay)
     result = read_result(summary.result_path)
     assert result.pipeline.options["ground_feet"] is False and result.pipeline.options["fix_facing"] is False
-    heads = [float(np.median(_head_heights(result, person))) for person in result.people]
-    assert min(heads) < 1.0  # the person by the sign post sinks into the floor, as measured before grounding
-    # a person walking away comes out of an occlusion facing the camera (BlazePose's front/back flip)
-    assert sum(_walking_backwards(result, person) for person in result.people) >= 3
+    # What each option does is shown on synthetic motion with a known answer (tests/inference_server/motion/
+    # test_grounding.py, test_facing.py, pipeline/test_motion_stage.py); here: both reach the motion stage.
+    default = read_result(run_capture(STREET, tmp_path / "d.npz", CaptureOptions(),
+                                      pose_backend_factory=replay).result_path)  # fmt: skip
+    moved = [np.abs(a.transl - b.transl).max() for a, b in zip(result.people, default.people, strict=True)]
+    assert max(moved) > 0.05  # grounding moved someone by more than 5 cm in the default run
 
 
 def test_frame_range_stride_and_max_people(replay, tmp_path):
