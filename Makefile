@@ -48,7 +48,7 @@ lint: $(READY)
 
 test: setup lint
 	CROWDMOCAP_REQUIRE_BPY=1 $(VENV)/bin/python -m pytest
-	CROWDMOCAP_REQUIRE_BPY=1 $(VENV_B5)/bin/python -m pytest tests/crowdmocap_addon tests/contract
+	CROWDMOCAP_REQUIRE_BPY=1 $(VENV_B5)/bin/python -m pytest tests/crowdmocap_addon
 
 extension: $(READY)
 	$(VENV)/bin/python scripts/build_extension.py --output-dir dist

@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from inference_server.camera import full_image_camera  # noqa: E402
-from inference_server.meshes.crowdnet.predictor import CrowdNetPredictor, PersonRequest  # noqa: E402
+from inference_server.estimators.crowdnet.predictor import CrowdNetPredictor, PersonRequest  # noqa: E402
 from tests.helpers.crowdnet_files import official_network_dict, random_network, write_checkpoint  # noqa: E402
 from tests.helpers.release_style import use_release_loops  # noqa: E402
 from tests.helpers.synthetic_smpl import write_npz  # noqa: E402

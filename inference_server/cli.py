@@ -18,9 +18,9 @@ from crowdmocap_addon.core.result.schema import ResultFormatError
 
 from . import __version__
 from .cli_process import add_process_command
-from .meshes.crowdnet.errors import CheckpointError
-from .models.catalogue import UnknownModelError
-from .models.fetch import ModelFetchError
+from .estimators.crowdnet.errors import CheckpointError
+from .model_files.catalogue import UnknownModelError
+from .model_files.fetch import ModelFetchError
 from .server.cli_serve import add_serve_command
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
@@ -57,8 +57,8 @@ def _cmd_convert_smpl(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_list(args: argparse.Namespace) -> int:
-    from .models.catalogue import CATALOGUE
-    from .models.folder import ENV_VAR, models_dir
+    from .model_files.catalogue import CATALOGUE
+    from .model_files.folder import ENV_VAR, models_dir
 
     folder = models_dir(args.models_dir)
     print(f"models folder: {folder} (set ${ENV_VAR} or --models-dir to change)")
@@ -77,9 +77,9 @@ def _cmd_models_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_fetch(args: argparse.Namespace) -> int:
-    from .models.catalogue import find_spec
-    from .models.fetch import fetch
-    from .models.folder import models_dir
+    from .model_files.catalogue import find_spec
+    from .model_files.fetch import fetch
+    from .model_files.folder import models_dir
 
     spec = find_spec(args.name)
     folder = models_dir(args.models_dir)
@@ -95,7 +95,7 @@ def _cmd_models_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .meshes.crowdnet.checkpoint import load_crowdnet
+    from .estimators.crowdnet.checkpoint import load_crowdnet
 
     _, _, report = load_crowdnet(args.checkpoint, smpl=args.smpl, vposer=args.vposer)
     for line in report.lines():

@@ -9,7 +9,7 @@ import numpy as np
 from mathutils import Matrix
 
 from ..core.joints import JOINT_NAMES, PARENTS
-from ..core.result.schema import PersonTrack
+from ..core.result.schema import CapturedPerson
 from .axes import SMPL_TO_BLENDER
 from .names import person_name
 from .rig import bone_tails
@@ -26,7 +26,7 @@ def armature_object_matrix() -> Matrix:
 
 
 def create_armature_objects(
-    tracks: Sequence[PersonTrack], collection: bpy.types.Collection, created: CreatedData
+    tracks: Sequence[CapturedPerson], collection: bpy.types.Collection, created: CreatedData
 ) -> list[bpy.types.Object]:
     """One empty armature object per person, linked into the capture's collection (bones come next)."""
     objects = []
@@ -57,7 +57,9 @@ def _add_bones(armature: bpy.types.Armature, rest_joints: np.ndarray) -> None:
         bones.append(bone)
 
 
-def build_bones(context: bpy.types.Context, objects: Sequence[bpy.types.Object], tracks: Sequence[PersonTrack]) -> None:
+def build_bones(
+    context: bpy.types.Context, objects: Sequence[bpy.types.Object], tracks: Sequence[CapturedPerson]
+) -> None:
     """Add every person's bones in one multi-object Edit Mode session (one toggle per person is quadratic)."""
     if not objects:
         return

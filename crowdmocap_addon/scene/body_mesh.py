@@ -17,7 +17,7 @@ import numpy as np
 from ..core.body.smpl_file import SmplModelData
 from ..core.body.standin import StandinBody
 from ..core.joints import NUM_JOINTS
-from ..core.result.schema import PersonTrack
+from ..core.result.schema import CapturedPerson
 
 MIN_WEIGHT = 1e-6  # below this a vertex is left out of a joint's vertex group
 
@@ -60,12 +60,12 @@ class SmplBodies:
     def weights(self) -> np.ndarray:
         return self.model.weights
 
-    def rest_vertices(self, track: PersonTrack) -> np.ndarray:
+    def rest_vertices(self, track: CapturedPerson) -> np.ndarray:
         """(V, 3) the person's shaped rest mesh, bound to their rest_joints."""
         shaped = self.model.shaped_vertices(track.betas)
         return bind_to_skeleton(shaped, self.model.weights, self.model.j_regressor @ shaped, track.rest_joints)
 
-    def joint_mismatch(self, track: PersonTrack) -> float:
+    def joint_mismatch(self, track: CapturedPerson) -> float:
         """Largest distance (metres) between the model's joints for these betas and the result's rest_joints."""
         own = self.model.rest_joints(track.betas)
         return float(np.linalg.norm(own - np.asarray(track.rest_joints, dtype=np.float64), axis=1).max())
@@ -89,7 +89,7 @@ class StandinBodies:
     def weights(self) -> np.ndarray:
         return self.body.dense_weights()
 
-    def rest_vertices(self, track: PersonTrack) -> np.ndarray:
+    def rest_vertices(self, track: CapturedPerson) -> np.ndarray:
         """(V, 3) the stand-in scaled to the person, then moved onto their exact rest_joints."""
         scaled = self.body.scaled_to(track.rest_joints)
         return bind_to_skeleton(scaled.vertices, scaled.dense_weights(), scaled.rest_joints, track.rest_joints)

@@ -14,7 +14,7 @@ import numpy as np
 from ..core.body.skeleton import change_frame
 from ..core.geometry import axis_angle_to_quaternion, sign_continuous
 from ..core.joints import JOINT_NAMES
-from ..core.result.schema import PersonTrack
+from ..core.result.schema import CapturedPerson
 from ..core.world import WorldTransform
 from .timeline import FRAME_OFFSET, scene_frames
 
@@ -51,7 +51,7 @@ def interleave(frames: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.stack([frames, values], axis=1).reshape(-1)
 
 
-def bone_quaternions(track: PersonTrack, armature: WorldTransform) -> np.ndarray:
+def bone_quaternions(track: CapturedPerson, armature: WorldTransform) -> np.ndarray:
     """(T, 24, 4) sign-continuous pose-bone quaternions; the root's includes the camera -> armature turn."""
     root_orient, _ = change_frame(
         track.rest_joints, track.global_orient, track.transl, armature.rotation, armature.offset
@@ -60,7 +60,7 @@ def bone_quaternions(track: PersonTrack, armature: WorldTransform) -> np.ndarray
     return sign_continuous(axis_angle_to_quaternion(pose))
 
 
-def pelvis_locations(track: PersonTrack, armature: WorldTransform) -> np.ndarray:
+def pelvis_locations(track: CapturedPerson, armature: WorldTransform) -> np.ndarray:
     """(T, 3) pelvis pose-bone locations: the posed pelvis minus its rest head, in armature space."""
     _, transl = change_frame(track.rest_joints, track.global_orient, track.transl, armature.rotation, armature.offset)
     return transl
@@ -70,7 +70,7 @@ def bone_data_path(bone: str, prop: str) -> str:
     return f'pose.bones["{bone}"].{prop}'
 
 
-def motion_channels(track: PersonTrack, armature: WorldTransform) -> list[Channel]:
+def motion_channels(track: CapturedPerson, armature: WorldTransform) -> list[Channel]:
     """Quaternion curves of all 24 bones and the pelvis location, one key per result frame."""
     frames = scene_frames(track.frames)
     quats = bone_quaternions(track, armature)
@@ -101,7 +101,7 @@ def motion_channels(track: PersonTrack, armature: WorldTransform) -> list[Channe
     return channels
 
 
-def property_channels(track: PersonTrack) -> list[Channel]:
+def property_channels(track: CapturedPerson) -> list[Channel]:
     """Per-frame confidence and left/right foot contact as custom-property curves on the armature object."""
     frames = scene_frames(track.frames)
     contact = np.asarray(track.foot_contact, dtype=np.float64)
@@ -114,7 +114,7 @@ def property_channels(track: PersonTrack) -> list[Channel]:
     ]
 
 
-def visibility_channels(track: PersonTrack) -> list[Channel]:
+def visibility_channels(track: CapturedPerson) -> list[Channel]:
     """Hidden before the track's first frame and after its last one, shown in between (constant keys)."""
     first = int(track.frames[0]) + FRAME_OFFSET
     last = int(track.frames[-1]) + FRAME_OFFSET

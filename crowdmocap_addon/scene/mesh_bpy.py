@@ -6,7 +6,7 @@ import bpy
 import numpy as np
 
 from ..core.joints import JOINT_NAMES
-from ..core.result.schema import PersonTrack
+from ..core.result.schema import CapturedPerson
 from .body_mesh import BodySource, vertex_group_entries
 from .names import body_name
 from .transaction_bpy import CreatedData
@@ -44,7 +44,7 @@ class BodyBuilder:
         self._created = created
         self._template: bpy.types.Mesh | None = None
 
-    def build(self, track: PersonTrack, armature: bpy.types.Object) -> bpy.types.Object:
+    def build(self, track: CapturedPerson, armature: bpy.types.Object) -> bpy.types.Object:
         """The person's skinned body, parented to their armature, in the armature's collections."""
         name = body_name(track.id)
         vertices = self._bodies.rest_vertices(track)

@@ -16,7 +16,7 @@ import numpy as np
 from crowdmocap_addon.core.joints import SMPL_FEET
 from crowdmocap_addon.core.result.schema import GroundPlane
 
-from .ground import CAMERA_UP
+from .floor import CAMERA_UP
 
 HEIGHT_AT_HALF_M = 0.08  # the height (lowest foot joint above the floor) at which the height cue is 0.5
 HEIGHT_RAMP_M = 0.02

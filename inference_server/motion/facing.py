@@ -12,11 +12,15 @@ are then re-interpolated from their corrected neighbours.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from crowdmocap_addon.core.geometry import axis_angle_to_matrix, matrix_to_axis_angle
-from crowdmocap_addon.core.joints import SMPL_MIRROR
+from crowdmocap_addon.core.geometry import axis_angle_to_matrix, interpolate_rotations, matrix_to_axis_angle
+from crowdmocap_addon.core.joints import COCO_MIRROR, SMPL_MIRROR
+from crowdmocap_addon.core.legs import true_runs
 
+from ..estimators.person_motion import PersonMotion
 from .smoothing import MIN_WEIGHT, gaussian_filter_weighted
 
 MIN_SPEED_MPS = 0.5  # slower than this, the walk says nothing about where the body faces
@@ -84,3 +88,27 @@ def mirror_pose(
     local = MIRROR_X @ rotations[:, SMPL_MIRROR[1:]] @ MIRROR_X
     root = reflect @ rotations[:, 0] @ MIRROR_X
     return matrix_to_axis_angle(root), matrix_to_axis_angle(local), transl.copy()
+
+
+def _refill_runs_beside(flipped: np.ndarray, filled: np.ndarray) -> np.ndarray:
+    """(T,) bool: the runs of filled-in frames that touch a flipped frame (their guesses mix both facings)."""
+    out = np.zeros_like(filled)
+    for first, last in true_runs(filled):
+        if flipped[max(first - 1, 0)] or flipped[min(last + 1, len(flipped) - 1)]:
+            out[first : last + 1] = True
+    return out
+
+
+def unflip(person: PersonMotion, flipped: np.ndarray) -> PersonMotion:
+    """The person with ``flipped`` frames mirrored back (keypoint labels too) and the gaps beside them refilled."""
+    orient, pose, transl = person.global_orient.copy(), person.body_pose.copy(), person.transl.copy()
+    orient[flipped], pose[flipped], transl[flipped] = mirror_pose(orient[flipped], pose[flipped], transl[flipped],
+                                                                  person.rest_joints)  # fmt: skip
+    refill = _refill_runs_beside(flipped, person.confidence <= 0)
+    if refill.any() and (~refill).any():
+        rotations = interpolate_rotations(np.concatenate([orient[:, None], pose], axis=1), ~refill)
+        orient, pose = rotations[:, 0], rotations[:, 1:]
+    keypoints = person.track.keypoints.copy()
+    keypoints[flipped] = keypoints[flipped][:, COCO_MIRROR]
+    return replace(person, track=replace(person.track, keypoints=keypoints), global_orient=orient, body_pose=pose,
+                   transl=transl)  # fmt: skip

@@ -18,7 +18,7 @@ from crowdmocap_addon.core.geometry import axis_angle_to_matrix, matrix_to_axis_
 from crowdmocap_addon.core.joints import SMPL_LEGS
 from crowdmocap_addon.core.legs import leg_swings, pin_schedule, two_bone_ik
 
-from .ground import CAMERA_UP
+from .floor import CAMERA_UP
 
 BLEND_FRAMES = 3
 SMPL_FORWARD = np.array([0.0, 0.0, 1.0])  # SMPL's rest body faces +z

@@ -10,10 +10,10 @@ from collections.abc import Callable
 
 from crowdmocap_addon.core.body.smpl_file import SmplModelData
 
-from ..meshes.crowdnet.checkpoint import load_crowdnet
-from ..meshes.crowdnet.predictor import CrowdNetPredictor
+from ..estimators.crowdnet.checkpoint import load_crowdnet
+from ..estimators.crowdnet.predictor import CrowdNetPredictor
 from ..poses2d.types import PoseBackend
-from .models import ModelPlan
+from .model_plan import ModelPlan
 from .options import CaptureOptions
 
 PoseBackendFactory = Callable[[ModelPlan], PoseBackend]

@@ -6,8 +6,8 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from ..models.catalogue import CATALOGUE, find_spec
-from ..models.folder import models_dir
+from ..model_files.catalogue import CATALOGUE, find_spec
+from ..model_files.folder import models_dir
 
 
 def _status(usable: bool, detail: str) -> dict[str, Any]:

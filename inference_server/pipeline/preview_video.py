@@ -13,7 +13,7 @@ from pathlib import Path
 
 import av
 
-from crowdmocap_addon.core.result.schema import PersonTrack
+from crowdmocap_addon.core.result.schema import CapturedPerson
 
 from ..footage.reader import Footage
 from ..preview.overlay import OverlayPerson, draw_overlay
@@ -37,7 +37,7 @@ def write_preview(
     footage: Footage,
     span: tuple[int, int | None, int],
     *,
-    people: Sequence[PersonTrack],
+    people: Sequence[CapturedPerson],
     out_path: Path,
     meter: StageMeter,
     cancel: CancelToken,

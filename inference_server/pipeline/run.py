@@ -16,9 +16,9 @@ import av
 from crowdmocap_addon.core.body.smpl_file import SmplModelData, SmplModelError, load_smpl_model
 from crowdmocap_addon.core.result.schema import (
     BodyModelInfo,
+    CapturedPerson,
     CaptureResult,
     GroundPlane,
-    PersonTrack,
     PinholeCamera,
     PipelineInfo,
     VideoInfo,
@@ -27,17 +27,27 @@ from crowdmocap_addon.core.result.writer import write_result
 
 from .. import __version__
 from ..camera import CameraSpecError, full_image_camera
+from ..estimators.crowdnet.batcher import CrowdNetBatcher
+from ..estimators.crowdnet.errors import CheckpointError
+from ..estimators.crowdnet.people import crowdnet_people
+from ..estimators.lift.people import lift_people
+from ..estimators.person_motion import PersonMotion
 from ..footage.reader import Footage, FootageError, open_footage
-from ..meshes.crowdnet.errors import CheckpointError
+from ..motion.clean_up import MotionSettings, finish_people
 from ..poses2d.onnx_models import OnnxModelError
 from ..tracking.tracker import Track, Tracker, TrackerSettings
 from .backends import EstimatorFactory, PoseBackendFactory, open_crowdnet, open_pose_backend
-from .models import ModelPlan, plan_models, provenance
+from .model_plan import ModelPlan, plan_models, provenance
 from .options import CaptureOptions, OptionsError
-from .people import MotionSettings, PersonMotion, crowdnet_people, finish_people, lift_people
 from .preview_video import write_preview
-from .progress import CancelToken, PipelineCancelled, PipelineError, ProgressCallback, StageMeter
-from .stream import CrowdNetBatcher, pose_and_track
+from .progress import (
+    CancelToken,
+    PipelineCancelled,
+    PipelineError,
+    ProgressCallback,
+    StageMeter,
+)
+from .stream import pose_and_track
 
 log = logging.getLogger(__name__)
 VERSIONED_PACKAGES = ("numpy", "torch", "mediapipe", "onnxruntime", "av", "opencv-contrib-python", "smplx")
@@ -111,7 +121,7 @@ class CapturePlan:
 class Captured:
     """What the streaming pass and the per-person stages made, ready to be put into a result."""
 
-    people: list[PersonTrack]
+    people: list[CapturedPerson]
     ground: GroundPlane | None
     frames: int
     body_kind: str

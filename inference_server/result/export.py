@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from crowdmocap_addon.core.body.skeleton import change_frame
-from crowdmocap_addon.core.result.schema import PERSON_FIELDS, CaptureResult, PersonTrack, ResultFormatError
+from crowdmocap_addon.core.result.schema import PERSON_FIELDS, CapturedPerson, CaptureResult, ResultFormatError
 from crowdmocap_addon.core.result.writer import meta_dict
 from crowdmocap_addon.core.world import world_transform
 
@@ -32,7 +32,7 @@ def export_json(result: CaptureResult, out_path: str | Path) -> Path:
     return out
 
 
-def _frame_step(track: PersonTrack) -> int:
+def _frame_step(track: CapturedPerson) -> int:
     steps = np.unique(np.diff(track.frames))
     if steps.size > 1:
         raise ResultFormatError(f"person {track.id}: frames are not evenly spaced; AMASS needs a fixed rate")

@@ -11,7 +11,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .defaults import DEFAULT_HOST, DEFAULT_MAX_UPLOAD_MB, DEFAULT_PORT, DEFAULT_UPLOAD_KEEP_HOURS, default_data_dir
+from .defaults import (
+    DEFAULT_HOST,
+    DEFAULT_MAX_UPLOAD_MB,
+    DEFAULT_PORT,
+    DEFAULT_UPLOAD_KEEP_HOURS,
+    default_data_dir,
+)
 
 EXIT_OK, EXIT_USAGE = 0, 2
 GRACEFUL_SHUTDOWN_S = 5  # open event streams are closed after this on Ctrl-C

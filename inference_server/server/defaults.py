@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..models.folder import default_models_dir
+from ..model_files.folder import default_models_dir
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765

@@ -14,11 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from ..footage.reader import FootageError
-from ..pipeline.models import MissingModelError
+from ..pipeline.model_plan import MissingModelError
 from ..pipeline.options import CaptureOptions, OptionsError
 from ..pipeline.progress import CancelToken, PipelineCancelled, PipelineError, ProgressEvent
 from .job_files import PREVIEW_FILE, RESULT_FILE
-from .job_record import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobFailure, JobOutcome, StageProgress
+from .job_record import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    JobFailure,
+    JobOutcome,
+    StageProgress,
+)
 from .store import JobStore, now_iso
 
 log = logging.getLogger(__name__)

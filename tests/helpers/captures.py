@@ -6,9 +6,9 @@ import numpy as np
 
 from crowdmocap_addon.core.result.schema import (
     BodyModelInfo,
+    CapturedPerson,
     CaptureResult,
     GroundPlane,
-    PersonTrack,
     PinholeCamera,
     PipelineInfo,
     VideoInfo,
@@ -17,7 +17,7 @@ from crowdmocap_addon.core.result.schema import (
 from .synthetic_smpl import REST_JOINTS
 
 
-def make_person(person_id: int, frames: np.ndarray, rng: np.random.Generator) -> PersonTrack:
+def make_person(person_id: int, frames: np.ndarray, rng: np.random.Generator) -> CapturedPerson:
     count = len(frames)
     # Upright in the OpenCV camera frame: pi about x turns SMPL's y-up body head-up in a y-down camera.
     orient = np.tile([np.pi, 0.0, 0.0], (count, 1)) + rng.normal(scale=0.1, size=(count, 3))
@@ -28,7 +28,7 @@ def make_person(person_id: int, frames: np.ndarray, rng: np.random.Generator) ->
         [rng.uniform(0, 700, size=(count, 17, 2)), rng.uniform(0, 1, size=(count, 17, 1))], axis=2
     )
     corner = rng.uniform(0, 500, size=(count, 2))
-    return PersonTrack(
+    return CapturedPerson(
         id=person_id,
         frames=np.asarray(frames, dtype=np.int64),
         global_orient=orient,

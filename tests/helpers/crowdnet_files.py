@@ -7,8 +7,8 @@ from pathlib import Path
 
 import torch
 
-from inference_server.meshes.crowdnet.checkpoint import official_state_dict
-from inference_server.meshes.crowdnet.model import CrowdNet
+from inference_server.estimators.crowdnet.checkpoint import official_state_dict
+from inference_server.estimators.crowdnet.model import CrowdNet
 
 from .synthetic_smpl import synthetic_smpl_arrays
 

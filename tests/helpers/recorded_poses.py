@@ -23,7 +23,7 @@ import numpy as np
 from inference_server.poses2d.types import FramePoses, PersonPose
 
 if TYPE_CHECKING:
-    from inference_server.pipeline.models import ModelPlan
+    from inference_server.pipeline.model_plan import ModelPlan
 
 STREET_POSES = Path(__file__).resolve().parents[1] / "data" / "vtest_first10s_blazepose.npz"
 SIGNATURE_SIZE = (24, 18)  # thumbnail width, height

@@ -10,9 +10,9 @@ import types
 import torch
 import torch.nn.functional as F
 
-from inference_server.meshes.crowdnet.checkpoint import official_state_dict
-from inference_server.meshes.crowdnet.joint_sets import graph_adjacency
-from inference_server.meshes.crowdnet.model import CrowdNet
+from inference_server.estimators.crowdnet.checkpoint import official_state_dict
+from inference_server.estimators.crowdnet.joint_sets import graph_adjacency
+from inference_server.estimators.crowdnet.model import CrowdNet
 
 
 def rotation_net_loops(official, features, coords, score):

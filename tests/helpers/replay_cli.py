@@ -20,7 +20,7 @@ from tests.helpers.recorded_poses import STREET_POSES, RecordedPoses, Recording,
 
 if TYPE_CHECKING:  # the pipeline (torch, av) loads only once a command needs it
     from inference_server.pipeline.backends import PoseBackendFactory
-    from inference_server.pipeline.models import ModelPlan
+    from inference_server.pipeline.model_plan import ModelPlan
 
 REPO = Path(__file__).resolve().parents[2]
 REPLAY_NOTICE = "replay_cli: 2D poses replayed from"

@@ -24,9 +24,9 @@ from .schema import (
     PERSON_FIELDS,
     PERSON_PREFIX,
     BodyModelInfo,
+    CapturedPerson,
     CaptureResult,
     GroundPlane,
-    PersonTrack,
     PinholeCamera,
     PipelineInfo,
     ResultFormatError,
@@ -158,7 +158,7 @@ def _listed_people(meta: _Meta) -> list[_Meta]:
     return [_Meta(entry, f"meta.people[{i}]") for i, entry in enumerate(people)]
 
 
-def _read_person(archive: Any, entry: _Meta) -> PersonTrack:
+def _read_person(archive: Any, entry: _Meta) -> CapturedPerson:
     person_id = entry.integer("id")
     arrays: dict[str, np.ndarray] = {}
     for name in PERSON_FIELDS:
@@ -166,7 +166,7 @@ def _read_person(archive: Any, entry: _Meta) -> PersonTrack:
         if key not in archive.files:
             raise ResultFormatError(f"person {person_id}: array '{key}' is missing")
         arrays[name] = archive[key]
-    track = PersonTrack(id=person_id, **arrays)
+    track = CapturedPerson(id=person_id, **arrays)
     validate_person(track)
     listed = (entry.integer("first_frame"), entry.integer("last_frame"), entry.integer("num_frames"))
     actual = (int(track.frames[0]), int(track.frames[-1]), track.num_frames)

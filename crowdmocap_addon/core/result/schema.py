@@ -100,14 +100,14 @@ class GroundPlane:
 
 
 @dataclass(kw_only=True)
-class PersonTrack:
-    """One tracked person; T frames, arrays shaped as in ``PERSON_FIELDS``."""
+class CapturedPerson:
+    """One person of a result: their motion over T frames, arrays shaped as in ``PERSON_FIELDS``."""
 
     id: int
     frames: np.ndarray  # (T,) int video frame indices, strictly increasing
     global_orient: np.ndarray  # (T, 3) axis-angle, camera frame
     body_pose: np.ndarray  # (T, 23, 3) axis-angle, parent-relative
-    betas: np.ndarray  # (10,) one shape for the whole track
+    betas: np.ndarray  # (10,) one shape for all their frames
     transl: np.ndarray  # (T, 3) metres
     rest_joints: np.ndarray  # (24, 3) metres, the person's rest skeleton
     keypoints2d: np.ndarray  # (T, 17, 3) COCO x, y pixels and confidence
@@ -127,10 +127,10 @@ class CaptureResult:
     body_model: BodyModelInfo
     pipeline: PipelineInfo
     ground: GroundPlane | None
-    people: list[PersonTrack]
+    people: list[CapturedPerson]
     version: tuple[int, int] = FORMAT_VERSION
 
-    def person(self, person_id: int) -> PersonTrack:
+    def person(self, person_id: int) -> CapturedPerson:
         for track in self.people:
             if track.id == person_id:
                 return track
@@ -141,7 +141,7 @@ def _expected_shape(spec: tuple[int | str, ...], frames: int) -> tuple[int, ...]
     return tuple(frames if dim == "T" else int(dim) for dim in spec)
 
 
-def validate_person(track: PersonTrack) -> None:
+def validate_person(track: CapturedPerson) -> None:
     """Raise ResultFormatError unless every array has its documented shape, a real dtype and finite values."""
     where = f"person {track.id}"
     if not isinstance(track.id, int | np.integer) or isinstance(track.id, bool) or track.id < 0:

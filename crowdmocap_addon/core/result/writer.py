@@ -19,8 +19,8 @@ from .schema import (
     FORMAT_NAME,
     META_KEY,
     PERSON_FIELDS,
+    CapturedPerson,
     CaptureResult,
-    PersonTrack,
     ResultFormatError,
     person_key,
     validate_capture,
@@ -30,7 +30,7 @@ FLOAT_DTYPE = np.float32
 FRAME_DTYPE = np.int64
 
 
-def _stored(track: PersonTrack) -> PersonTrack:
+def _stored(track: CapturedPerson) -> CapturedPerson:
     """The track with the dtypes the file stores (float32 arrays, int64 frames)."""
     converted: dict[str, Any] = {}
     for name in PERSON_FIELDS:

@@ -6,8 +6,8 @@ from scipy.spatial.transform import Rotation
 from crowdmocap_addon.core.body.skeleton import forward_kinematics
 from crowdmocap_addon.core.body.standin import STANDIN_REST_JOINTS as REST
 from crowdmocap_addon.core.joints import SMPL_MIRROR
-from inference_server.motion.facing import flipped_frames, mirror_pose
-from inference_server.pipeline.people import PersonMotion, unflip
+from inference_server.estimators.person_motion import PersonMotion
+from inference_server.motion.facing import flipped_frames, mirror_pose, unflip
 from inference_server.tracking.tracker import Track
 from tests.inference_server.motion.test_shape_ground_contacts import camera_from_world
 

@@ -6,7 +6,7 @@ from scipy.spatial.transform import Rotation
 
 from crowdmocap_addon.core.result.schema import GroundPlane
 from inference_server.motion.contacts import foot_contact, hysteresis
-from inference_server.motion.ground import fit_ground, lowest_foot_points
+from inference_server.motion.floor import fit_ground, lowest_foot_points
 from inference_server.motion.shape import robust_betas, weighted_median
 
 

@@ -6,11 +6,11 @@ import pytest
 from crowdmocap_addon.core.body.skeleton import forward_kinematics
 from crowdmocap_addon.core.body.standin import STANDIN_REST_JOINTS as REST
 from inference_server.camera import full_image_camera
+from inference_server.estimators.lift.track import lift_track
 from inference_server.motion.contacts import foot_contact
+from inference_server.motion.feet_on_floor import ground_person
+from inference_server.motion.floor import fit_ground, lowest_foot_points
 from inference_server.motion.foot_lock import lock_feet
-from inference_server.motion.from_track import lift_track
-from inference_server.motion.ground import fit_ground, lowest_foot_points
-from inference_server.motion.grounding import ground_person
 from inference_server.motion.smoothing import jitter, smooth_motion
 from inference_server.tracking.tracker import Tracker, TrackerSettings
 from tests.helpers.street import street_poses

@@ -7,7 +7,7 @@ import pytest
 
 from crowdmocap_addon.core.body.skeleton import forward_kinematics
 from crowdmocap_addon.core.result.reader import read_result
-from inference_server.pipeline.models import file_sha256
+from inference_server.pipeline.model_plan import file_sha256
 from inference_server.pipeline.options import CaptureOptions
 from inference_server.pipeline.run import run_capture
 from tests.helpers.crowdnet_files import official_network_dict, random_network, write_checkpoint

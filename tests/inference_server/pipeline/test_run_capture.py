@@ -110,7 +110,7 @@ def test_without_grounding_and_facing_fix_people_keep_what_the_estimators_said(r
     result = read_result(summary.result_path)
     assert result.pipeline.options["ground_feet"] is False and result.pipeline.options["fix_facing"] is False
     # What each option does is shown on synthetic motion with a known answer (tests/inference_server/motion/
-    # test_grounding.py, test_facing.py, pipeline/test_motion_stage.py); here: both reach the motion stage.
+    # test_grounding.py, test_facing.py, motion/test_clean_up.py); here: both reach the motion stage.
     default = read_result(run_capture(STREET, tmp_path / "d.npz", CaptureOptions(),
                                       pose_backend_factory=replay).result_path)  # fmt: skip
     moved = [np.abs(a.transl - b.transl).max() for a, b in zip(result.people, default.people, strict=True)]

@@ -11,7 +11,7 @@ import pytest
 
 from crowdmocap_addon.core.result.reader import read_result
 from inference_server.footage.reader import FootageError
-from inference_server.pipeline.models import MissingModelError
+from inference_server.pipeline.model_plan import MissingModelError
 from inference_server.pipeline.options import OptionsError
 from inference_server.pipeline.progress import PipelineError
 from inference_server.server.ids import new_id
