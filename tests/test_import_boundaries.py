@@ -86,23 +86,19 @@ def test_core_is_pure_standard_library_and_numpy():
     assert not offences, "\n".join(offences)
 
 
+def _offences(package: str, forbidden) -> list[str]:
+    return [f"{path.relative_to(REPO)}:{line} imports {name}"
+            for path, imported in _sources(package) for line, name in imported if forbidden(name)]  # fmt: skip
+
+
 def test_the_server_reaches_the_addon_only_through_its_core():
-    offences = [
-        f"{path.relative_to(REPO)}:{line} imports {name}"
-        for path, imported in _sources("inference_server")
-        for line, name in imported
-        if _top(name) == "crowdmocap_addon" and not (name + ".").startswith("crowdmocap_addon.core.")
-    ]
+    outside_core = lambda name: _top(name) == "crowdmocap_addon" and not f"{name}.".startswith("crowdmocap_addon.core.")  # noqa: E731
+    offences = _offences("inference_server", outside_core)
     assert not offences, "\n".join(offences)
 
 
 def test_the_addon_never_imports_the_server():
-    offences = [
-        f"{path.relative_to(REPO)}:{line} imports {name}"
-        for path, imported in _sources("crowdmocap_addon")
-        for line, name in imported
-        if _top(name) == "inference_server"
-    ]
+    offences = _offences("crowdmocap_addon", lambda name: _top(name) == "inference_server")
     assert not offences, "\n".join(offences)
 
 

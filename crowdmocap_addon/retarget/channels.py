@@ -12,19 +12,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..core.geometry import matrix_to_quaternion, sign_continuous
-from ..scene.keyframes import Channel
+from ..scene.keyframes import Channel, bone_path, curve_channels, quote
 from .transforms import EULER_ORDERS, matrix_to_axis_angle4, matrix_to_euler, unwrap_euler
 
 ROTATION_MODES = ("QUATERNION", *EULER_ORDERS, "AXIS_ANGLE")
-
-
-def quote(name: str) -> str:
-    """A bone or property name inside an RNA path string: backslashes and double quotes escaped."""
-    return name.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def bone_path(bone: str, prop: str) -> str:
-    return f'pose.bones["{quote(bone)}"].{prop}'
 
 
 def rotation_values(rotations: np.ndarray, mode: str) -> tuple[str, np.ndarray]:
@@ -46,29 +37,9 @@ def bone_channels(
     channels = []
     if rotations is not None:
         prop, values = rotation_values(rotations, mode)
-        channels += [
-            Channel(
-                data_path=bone_path(bone, prop),
-                index=axis,
-                group=bone,
-                frames=frames,
-                values=values[:, axis],
-                interpolation="LINEAR",
-            )
-            for axis in range(values.shape[1])
-        ]
+        channels += curve_channels(bone_path(bone, prop), bone, frames, values)
     if locations is not None:
-        channels += [
-            Channel(
-                data_path=bone_path(bone, "location"),
-                index=axis,
-                group=bone,
-                frames=frames,
-                values=locations[:, axis],
-                interpolation="LINEAR",
-            )
-            for axis in range(3)
-        ]
+        channels += curve_channels(bone_path(bone, "location"), bone, frames, locations)
     return channels
 
 

@@ -14,9 +14,8 @@ import bpy
 import numpy as np
 
 from ..core.geometry import quaternion_to_matrix
-from ..scene.keyframes import CONTACT_LEFT_PROPERTY, CONTACT_RIGHT_PROPERTY
+from ..scene.keyframes import CONTACT_LEFT_PROPERTY, CONTACT_RIGHT_PROPERTY, bone_path
 from .armature import Skeleton, pose_matrices, topological_order
-from .channels import bone_path
 from .transfer import SourceMotion
 from .transforms import axis_angle4_to_matrix, euler_to_matrix
 

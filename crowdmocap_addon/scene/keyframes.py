@@ -66,39 +66,31 @@ def pelvis_locations(track: CapturedPerson, armature: WorldTransform) -> np.ndar
     return transl
 
 
-def bone_data_path(bone: str, prop: str) -> str:
-    return f'pose.bones["{bone}"].{prop}'
+def quote(name: str) -> str:
+    """A bone or property name inside an RNA path string: backslashes and double quotes escaped."""
+    return name.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def bone_path(bone: str, prop: str) -> str:
+    """The F-curve data path of a pose bone's property."""
+    return f'pose.bones["{quote(bone)}"].{prop}'
+
+
+def curve_channels(data_path: str, group: str, frames: np.ndarray, values: np.ndarray) -> list[Channel]:
+    """(T,) frames and (T, C) values -> one linear channel per column of a vector property."""
+    return [Channel(data_path=data_path, index=axis, group=group, frames=frames, values=values[:, axis],
+                    interpolation="LINEAR") for axis in range(values.shape[1])]  # fmt: skip
 
 
 def motion_channels(track: CapturedPerson, armature: WorldTransform) -> list[Channel]:
     """Quaternion curves of all 24 bones and the pelvis location, one key per result frame."""
     frames = scene_frames(track.frames)
     quats = bone_quaternions(track, armature)
-    channels = [
-        Channel(
-            data_path=bone_data_path(name, "rotation_quaternion"),
-            index=axis,
-            group=name,
-            frames=frames,
-            values=quats[:, joint, axis],
-            interpolation="LINEAR",
-        )
-        for joint, name in enumerate(JOINT_NAMES)
-        for axis in range(4)
-    ]
-    location = pelvis_locations(track, armature)
-    channels += [
-        Channel(
-            data_path=bone_data_path(ROOT_BONE, "location"),
-            index=axis,
-            group=ROOT_BONE,
-            frames=frames,
-            values=location[:, axis],
-            interpolation="LINEAR",
-        )
-        for axis in range(3)
-    ]
-    return channels
+    channels = []
+    for joint, name in enumerate(JOINT_NAMES):
+        channels += curve_channels(bone_path(name, "rotation_quaternion"), name, frames, quats[:, joint])
+    return channels + curve_channels(bone_path(ROOT_BONE, "location"), ROOT_BONE, frames,
+                                     pelvis_locations(track, armature))  # fmt: skip
 
 
 def property_channels(track: CapturedPerson) -> list[Channel]:

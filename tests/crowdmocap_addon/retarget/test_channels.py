@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from crowdmocap_addon.core.geometry import axis_angle_to_matrix, quaternion_to_matrix
-from crowdmocap_addon.retarget.channels import ROTATION_MODES, bone_channels, bone_path, setting_channels
+from crowdmocap_addon.retarget.channels import ROTATION_MODES, bone_channels, setting_channels
 from crowdmocap_addon.retarget.transforms import axis_angle4_to_matrix, euler_to_matrix
+from crowdmocap_addon.scene.keyframes import bone_path
 
 # A bone turning steadily through several full turns: quaternion signs and Euler angles must stay continuous.
 ROTATIONS = axis_angle_to_matrix(np.linspace(0.0, 6 * np.pi, 120)[:, None] * np.array([0.3, 0.8, 0.52]))

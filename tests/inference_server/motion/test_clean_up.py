@@ -11,21 +11,15 @@ from scipy.spatial.transform import Rotation
 
 from crowdmocap_addon.core.result.schema import PinholeCamera
 from inference_server.motion.clean_up import MotionSettings, finish_people
-from inference_server.motion.facing import mirror_pose
 from inference_server.pipeline.progress import CancelToken, StageMeter
-from tests.inference_server.motion.test_facing import FPS, REST, _person, _walker
+from tests.inference_server.motion.test_facing import FPS, _person, _walker, with_flipped_stretch
 
 CAMERA = PinholeCamera(focal_px=1000.0, principal_point=(640.0, 360.0))
 
 
 def _flipped_walker():
     orient, pose, transl, _ = _walker()
-    flipped = np.zeros(len(orient), dtype=bool)
-    flipped[20:40] = True
-    wrong = [array.copy() for array in (orient, pose, transl)]
-    for array, mirrored in zip(wrong, mirror_pose(orient[flipped], pose[flipped], transl[flipped], REST),
-                               strict=True):  # fmt: skip
-        array[flipped] = mirrored
+    wrong, flipped = with_flipped_stretch(orient, pose, transl)
     return _person(*wrong, np.ones(len(orient))), flipped
 
 

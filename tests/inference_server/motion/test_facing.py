@@ -87,14 +87,20 @@ def _person(orient, pose, transl, confidence) -> PersonMotion:
     )
 
 
-def test_a_flipped_stretch_with_a_gap_inside_is_found_and_mirrored_back():
-    orient, pose, transl, up = _walker()
+def with_flipped_stretch(orient, pose, transl, first: int = 20, end: int = 40):
+    """The motion with frames [first, end) mirrored, as a front/back flip leaves them; and that mask."""
     flipped = np.zeros(len(orient), dtype=bool)
-    flipped[20:40] = True
+    flipped[first:end] = True
     wrong = [array.copy() for array in (orient, pose, transl)]
     for array, mirrored in zip(wrong, mirror_pose(orient[flipped], pose[flipped], transl[flipped], REST),
                                strict=True):  # fmt: skip
         array[flipped] = mirrored
+    return wrong, flipped
+
+
+def test_a_flipped_stretch_with_a_gap_inside_is_found_and_mirrored_back():
+    orient, pose, transl, up = _walker()
+    wrong, flipped = with_flipped_stretch(orient, pose, transl)
     confidence = np.ones(len(orient))
     confidence[27:31] = 0.0  # filled in by the tracker inside the flip
     found = flipped_frames(*wrong[:1], wrong[2], confidence, up, FPS)
