@@ -16,10 +16,24 @@ from ..poses2d.types import PoseBackend
 from .model_plan import ModelPlan
 from .options import CaptureOptions
 
+# The smallest frame (width, height) each backend's native code may be given. Below it nobody can be found
+# (BlazePose's HOG proposals need their 64x128 window to fit), and MediaPipe and OpenCV crash on such
+# frames (a segfault on a 40x40 video, a heap error on a 1x1 GIF) instead of raising.
+MIN_FRAME_SIZE = {"blazepose": (64, 128), "rtmo": (32, 32), "rtmpose": (32, 32)}
+
 PoseBackendFactory = Callable[[ModelPlan], PoseBackend]
 """Opens the 2D pose backend the plan names; the pipeline closes it when the frames are done."""
 EstimatorFactory = Callable[[ModelPlan, CaptureOptions], tuple[CrowdNetPredictor, SmplModelData]]
 """Opens the 3DCrowdNet predictor and its SMPL model, when the plan's estimator is ``crowdnet``."""
+
+
+def frame_too_small(backend: str, width: int, height: int) -> str | None:
+    """Why frames of ``width`` x ``height`` cannot go to ``backend``, or None when they can."""
+    min_width, min_height = MIN_FRAME_SIZE.get(backend, (1, 1))
+    if width >= min_width and height >= min_height:
+        return None
+    return (f"frames are {width}x{height} pixels, smaller than the {min_width}x{min_height} the {backend} "
+            "pose backend needs (people must be at least that big to be found)")  # fmt: skip
 
 
 def open_pose_backend(plan: ModelPlan) -> PoseBackend:

@@ -36,7 +36,7 @@ from ..footage.reader import Footage, FootageError, open_footage
 from ..motion.clean_up import MotionSettings, finish_people
 from ..poses2d.onnx_models import OnnxModelError
 from ..tracking.tracker import Track, Tracker, TrackerSettings
-from .backends import EstimatorFactory, PoseBackendFactory, open_crowdnet, open_pose_backend
+from .backends import EstimatorFactory, PoseBackendFactory, frame_too_small, open_crowdnet, open_pose_backend
 from .model_plan import ModelPlan, plan_models, provenance
 from .options import CaptureOptions, OptionsError
 from .preview_video import write_preview
@@ -177,6 +177,9 @@ def plan_capture(footage: str | Path, options: CaptureOptions) -> CapturePlan:
         clip = open_footage(footage)
     except FootageError as exc:
         raise PipelineError("open", str(exc)) from exc
+    too_small = frame_too_small(models.pose_backend, clip.info.width, clip.info.height)
+    if too_small:  # refused before any native code sees such a frame: some crash on them
+        raise PipelineError("open", f"{footage}: {too_small}")
     total = _frames_to_process(clip, options)
     if total == 0:
         raise OptionsError(f"no frames to process: the clip has {clip.info.frame_count}, start is {options.start}")
