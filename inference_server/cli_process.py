@@ -138,7 +138,7 @@ def add_process_command(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--stop", type=int, help="stop before this frame (default: the end)")
     run.add_argument("--stride", type=int, default=1, help="process every n-th frame (default 1)")
     run.add_argument("--max-people", type=int, help="keep the N people seen longest")
-    for name in ("min_track_length", "rois", "batch_size", "precision"):
+    for name in ("min_track_length", "relink", "rois", "batch_size", "precision"):
         _add_option(run, CAPTURE_OPTIONS[name])
     motion = process.add_argument_group("motion and camera")
     for name in ("smoothing", "foot_lock", "ground_feet", "fix_facing"):

@@ -30,6 +30,7 @@ class CrowdMocapCaptureSettings(bpy.types.PropertyGroup):
     max_people: bpy.props.IntProperty(name="Max people", min=0, default=0,  # type: ignore[valid-type]
                                       description="Keep the N people seen longest; 0 = everyone")  # fmt: skip
     min_track_length: option_property(CAPTURE_OPTIONS["min_track_length"])  # type: ignore[valid-type]
+    relink: option_property(CAPTURE_OPTIONS["relink"])  # type: ignore[valid-type]
     smoothing: option_property(CAPTURE_OPTIONS["smoothing"])  # type: ignore[valid-type]
     foot_lock: option_property(CAPTURE_OPTIONS["foot_lock"])  # type: ignore[valid-type]
     ground_feet: option_property(CAPTURE_OPTIONS["ground_feet"])  # type: ignore[valid-type]

@@ -19,6 +19,7 @@ def job_options(
     stride: int = 1,
     max_people: int = 0,
     min_track_length: int = _DEFAULT["min_track_length"],
+    relink: bool = _DEFAULT["relink"],
     smoothing: float = _DEFAULT["smoothing"],
     foot_lock: bool = _DEFAULT["foot_lock"],
     ground_feet: bool = _DEFAULT["ground_feet"],
@@ -38,8 +39,9 @@ def job_options(
         raise ValueError(f"focal mode must be one of {', '.join(FOCAL_MODES)}, got {focal_mode!r}")
     options: dict[str, Any] = {
         "pose_backend": pose_backend, "estimator": estimator, "start": int(frame_start), "stride": int(stride),
-        "min_track_length": int(min_track_length), "smoothing": float(smoothing), "foot_lock": bool(foot_lock),
-        "ground_feet": bool(ground_feet), "fix_facing": bool(fix_facing), "preview": bool(preview),
+        "min_track_length": int(min_track_length), "relink": bool(relink), "smoothing": float(smoothing),
+        "foot_lock": bool(foot_lock), "ground_feet": bool(ground_feet), "fix_facing": bool(fix_facing),
+        "preview": bool(preview),
     }  # fmt: skip
     if frame_end > 0:
         options["stop"] = int(frame_end) + 1

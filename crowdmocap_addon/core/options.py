@@ -62,6 +62,9 @@ CAPTURE_OPTIONS = _table(
            help="auto: 3DCrowdNet when its checkpoint is found, else the weights-free lift", surfaces=_EVERYWHERE),
     Option(name="min_track_length", kind=int, default=10, minimum=1, label="Min track",
            help="observed frames a person needs to be kept", surfaces=_EVERYWHERE),
+    Option(name="relink", kind=bool, default=True, label="Re-link after occlusions",
+           help="join the pieces of one person's track across occlusions of up to 3 s, by position, speed and "
+                "clothing colour (turn off if two people get merged)", surfaces=_EVERYWHERE),
     Option(name="smoothing", kind=float, default=DEFAULT_SMOOTHING, minimum=0.0, maximum=10.0, label="Smoothing",
            help="0 turns smoothing off, 1 is the default, larger is smoother", surfaces=_EVERYWHERE),
     Option(name="foot_lock", kind=bool, default=True, label="Lock feet",

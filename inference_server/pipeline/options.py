@@ -38,6 +38,7 @@ class CaptureOptions:
     stride: int = 1  # process every n-th frame
     max_people: int | None = None  # keep the N longest tracks
     min_track_length: int = _DEFAULT["min_track_length"]
+    relink: bool = _DEFAULT["relink"]
     smoothing: float = _DEFAULT["smoothing"]
     focal_px: float | None = None
     focal_mm: float | None = None

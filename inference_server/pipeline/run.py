@@ -35,6 +35,7 @@ from ..estimators.person_motion import PersonMotion
 from ..footage.reader import Footage, FootageError, open_footage
 from ..motion.clean_up import MotionSettings, finish_people
 from ..poses2d.onnx_models import OnnxModelError
+from ..tracking.relink import relink
 from ..tracking.tracker import Track, Tracker, TrackerSettings
 from .backends import EstimatorFactory, PoseBackendFactory, frame_too_small, open_crowdnet, open_pose_backend
 from .model_plan import ModelPlan, plan_models, provenance
@@ -76,6 +77,15 @@ def _versions() -> dict[str, str]:
 def _frames_to_process(footage: Footage, options: CaptureOptions) -> int:
     end = footage.info.frame_count if options.stop is None else min(options.stop, footage.info.frame_count)
     return max(0, -(-(end - options.start) // options.stride))
+
+
+def _people_tracks(tracker: Tracker, options: CaptureOptions, *, fps: float) -> list[Track]:
+    """The tracker's tracks, with fragments of one person re-linked across occlusions when asked."""
+    if not options.relink:
+        return tracker.finish()
+    fragments = tracker.finish(min_length=1)
+    joined = relink(fragments, tracker.processed_frames, fps)
+    return [track for track in joined if int(track.observed.sum()) >= options.min_track_length]
 
 
 def _keep_people(tracks: list[Track], max_people: int | None) -> list[Track]:
@@ -278,7 +288,8 @@ def _capture(plan: CapturePlan, factories: _Factories, progress: ProgressCallbac
     finally:
         backend.close()
     meter.finish()
-    tracks = _keep_people(tracker.finish(), options.max_people)
+    tracks = _keep_people(_people_tracks(tracker, options, fps=float(clip.info.fps) / options.stride),
+                          options.max_people)  # fmt: skip
     people_meter = StageMeter("estimate", len(tracks), "people", progress)
     warnings: list[str] = []
     people: list[PersonMotion]

@@ -6,9 +6,14 @@ just until their batch of person crops has run, so memory stays flat however lon
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
+
 from ..estimators.crowdnet.batcher import CrowdNetBatcher
 from ..footage.reader import Footage
-from ..poses2d.types import PoseBackend
+from ..poses2d.types import FramePoses, PoseBackend
+from ..tracking.appearance import describe
 from ..tracking.tracker import Tracker
 from .progress import CancelToken, PipelineError, StageMeter
 
@@ -28,9 +33,13 @@ def pose_and_track(
     for frame in footage.frames(*span):
         cancel.check()
         try:
-            poses = backend(frame.image, frame.index, frame.time)
+            if getattr(backend, "takes_regions", False):  # look again where tracked people should be
+                poses = backend(frame.image, frame.index, frame.time, regions=tracker.expected_regions())
+            else:
+                poses = backend(frame.image, frame.index, frame.time)
         except Exception as exc:
             raise PipelineError("poses", f"{backend.name} failed: {exc}", frame.index) from exc
+        poses = with_appearance(frame.image, poses)
         tracker.update(poses)
         if batcher is not None:
             batcher.add(frame, poses)
@@ -39,3 +48,9 @@ def pose_and_track(
     if batcher is not None:
         batcher.flush()
     return count
+
+
+def with_appearance(image: np.ndarray, poses: FramePoses) -> FramePoses:
+    """The frame's people, each with what they look like (for re-linking after occlusions)."""
+    people = [replace(person, appearance=describe(image, person.keypoints)) for person in poses.people]
+    return replace(poses, people=people)

@@ -32,12 +32,16 @@ class BlazePoseSettings:
     crop_margin: float = 0.1  # the crop is the box enlarged by this fraction, made square; more pulls in neighbours
     crop_size: int = 256  # BlazePose's detector works best on a person filling a medium-sized image
     min_visibility: float = 0.4  # mean landmark visibility below which a BlazePose answer is dropped
+    # A tracked region (a keypoint box, head to ankles) grown to a detector-like box around the whole body.
+    region_scale: float = 1.5
+    region_score: float = 1.0  # how regions rank against HOG's SVM margins (~0.3-2) when merged by NMS
 
 
 class BlazePoseTopDown:
-    """HOG proposals + BlazePose per crop; call with an RGB frame."""
+    """HOG proposals (and the tracker's expected regions) + BlazePose per crop; call with an RGB frame."""
 
     name = "blazepose-topdown"
+    takes_regions = True
 
     def __init__(self, settings: BlazePoseSettings | None = None) -> None:
         import mediapipe as mp  # optional dependency: imported only when this backend is used
@@ -99,8 +103,20 @@ class BlazePoseTopDown:
         tight = box_from_keypoints(keypoints, min_confidence=0.3)
         return PersonPose(keypoints, box if tight is None else tight, float(picked[:, 2].mean()), world)
 
-    def __call__(self, image: np.ndarray, index: int = 0, time: float = 0.0) -> FramePoses:
-        boxes, _ = self.propose(image)
+    def with_regions(self, boxes: np.ndarray, scores: np.ndarray, regions: np.ndarray | None) -> np.ndarray:
+        """Detector boxes and the tracker's regions (grown to whole-body boxes), duplicates merged by NMS."""
+        if regions is None or len(regions) == 0:
+            return boxes
+        centres, sizes = (regions[:, :2] + regions[:, 2:]) / 2, (regions[:, 2:] - regions[:, :2])
+        grown = np.concatenate([centres - sizes * self.settings.region_scale / 2,
+                                centres + sizes * self.settings.region_scale / 2], axis=1)  # fmt: skip
+        merged = np.concatenate([boxes.reshape(-1, 4), grown])
+        ranks = np.concatenate([scores, np.full(len(grown), self.settings.region_score)])
+        return merged[sorted(self._suppress(merged, ranks))]
+
+    def __call__(self, image: np.ndarray, index: int = 0, time: float = 0.0, *,
+                 regions: np.ndarray | None = None) -> FramePoses:  # fmt: skip
+        boxes = self.with_regions(*self.propose(image), regions)
         people = [p for p in (self.estimate(image, box) for box in boxes) if p is not None]
         if len(people) > 1:  # two proposals on one person give two near-identical poses: keep one
             keep = self._suppress(np.stack([p.box for p in people]), np.array([p.score for p in people]))

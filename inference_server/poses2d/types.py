@@ -25,6 +25,7 @@ class PersonPose:
     box: np.ndarray  # (4,) x0, y0, x1, y1 in image pixels (see boxes.py)
     score: float  # detection confidence in [0, 1]
     world_landmarks: np.ndarray | None = None  # (33, 3) BlazePose metric 3D landmarks, when the backend has them
+    appearance: np.ndarray | None = None  # what they look like (tracking/appearance.py), for re-linking
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,11 @@ class FramePoses:
 
 
 class PoseBackend(Protocol):
-    """What every 2D pose backend offers (BlazePose top-down, RTMO, RTMPose): one RGB frame in, people out."""
+    """What every 2D pose backend offers (BlazePose top-down, RTMO, RTMPose): one RGB frame in, people out.
+
+    A top-down backend that can also look where the tracker expects people (``takes_regions = True``) is
+    called with ``regions=`` (N, 4) boxes too, so a person its detector misses in a frame keeps their pose.
+    """
 
     name: str
 

@@ -82,6 +82,7 @@ class JobOptions(BaseModel):
     stride: int = Field(1, ge=1, le=BIG, description="process every n-th frame")
     max_people: int | None = Field(None, ge=1, le=BIG, description="keep the N longest tracks")
     min_track_length: int = _field("min_track_length", le=BIG)
+    relink: bool = _field("relink")
     smoothing: float = _field("smoothing")
     focal_px: float | None = Field(None, gt=0, le=1e6)
     focal_mm: float | None = Field(None, gt=0, le=1e4)

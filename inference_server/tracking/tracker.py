@@ -33,6 +33,7 @@ class TrackerSettings:
     max_gap: int = 15  # gaps up to this many processed frames are interpolated; longer ones split the track
     min_new_score: float = 0.3  # detection score needed to start a new track
     velocity_smoothing: float = 0.5  # exponential smoothing of the per-frame velocity
+    region_max_lost: int = 2  # tracks unseen for at most this many frames still say where to look next
 
 
 @dataclass
@@ -86,6 +87,8 @@ class Track:
     # stages join per-detection results (3DCrowdNet's) by identity, not by comparing keypoints.
     # None for a track not built by the tracker.
     detections: np.ndarray | None = field(default=None, kw_only=True)
+    # (T, D) appearance descriptors (tracking/appearance.py), NaN rows where not described; None if never.
+    appearance: np.ndarray | None = field(default=None, kw_only=True)
 
     @property
     def confidence(self) -> float:
@@ -115,6 +118,13 @@ class Tracker:
 
     def _observation(self, poses: FramePoses, detection: int) -> _Observation:
         return _Observation(poses.index, self._step, poses.people[detection], int(detection))
+
+    def expected_regions(self) -> np.ndarray:
+        """(N, 4) where the recently seen tracks' people should be in the next frame: for top-down backends."""
+        recent = [t for t in self._live if t.lost <= self.settings.region_max_lost]
+        if not recent:
+            return np.zeros((0, 4))
+        return np.stack([track.predicted(self._step + 1)[1] for track in recent])
 
     def update(self, poses: FramePoses) -> dict[int, int]:
         """Assign this frame's people to tracks; returns {person index in frame: track id}."""
@@ -146,15 +156,23 @@ class Tracker:
         self._live = still_live
         return assigned
 
-    def finish(self) -> list[Track]:
+    @property
+    def processed_frames(self) -> np.ndarray:
+        """Every frame index the tracker was given, in order (what fills a gap between fragments)."""
+        return np.array(self._frame_steps, dtype=np.int64)
+
+    def finish(self, min_length: int | None = None) -> list[Track]:
         """All tracks, gap-filled and split, too-short ones dropped, ordered by first appearance.
 
-        A track split at a long gap keeps its id for the first kept segment; later segments get new ids.
+        ``min_length`` (default: the settings') counts observed frames; re-linking asks for every fragment
+        (1) and applies the length after joining. A track split at a long gap keeps its id for the first
+        kept segment; later segments get new ids.
         """
+        shortest = self.settings.min_length if min_length is None else min_length
         tracks: list[Track] = []
         next_id = self._next_id
         for live in sorted(self._ended + self._live, key=lambda t: t.observations[0].step):
-            kept = [s for s in _split(live.observations, self.settings.max_gap) if len(s) >= self.settings.min_length]
+            kept = [s for s in _split(live.observations, self.settings.max_gap) if len(s) >= shortest]
             for number, segment in enumerate(kept):
                 track_id = live.id if number == 0 else next_id
                 next_id += number > 0
@@ -192,6 +210,12 @@ def _filled(track_id: int, segment: list[_Observation], frame_steps: list[int]) 
     world = [o.person.world_landmarks for o in segment]
     detections = np.full(len(steps), NOT_OBSERVED)
     detections[observed] = [o.detection for o in segment]
+    looks = [o.person.appearance for o in segment]
+    appearance = None
+    if any(a is not None for a in looks):
+        size = next(len(a) for a in looks if a is not None)
+        appearance = np.full((len(steps), size), np.nan, dtype=np.float32)
+        appearance[observed] = [a if a is not None else np.full(size, np.nan) for a in looks]
     return Track(
         id=track_id,
         frames=np.array([frame_steps[s] for s in steps]),
@@ -201,4 +225,5 @@ def _filled(track_id: int, segment: list[_Observation], frame_steps: list[int]) 
         scores=np.where(observed, interp(np.array([o.person.score for o in segment])), 0.0),
         world_landmarks=interp(np.stack(world)) if all(w is not None for w in world) else None,
         detections=detections,
+        appearance=appearance,
     )
