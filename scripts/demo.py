@@ -35,11 +35,12 @@ class DemoOutputs:
     frames: int
 
 
-def capture(clip: Path, out: Path, stop: int | None, min_track_length: int):
+def capture(clip: Path, out: Path, stop: int | None, min_track_length: int, models: Path | None = None):
     from inference_server.cli_process import TerminalProgress
     from inference_server.pipeline import CaptureOptions, run_capture
 
-    options = CaptureOptions(stop=stop, min_track_length=min_track_length)
+    options = CaptureOptions(stop=stop, min_track_length=min_track_length,
+                             models_dir=None if models is None else str(models))  # fmt: skip
     summary = run_capture(clip, out / f"{clip.stem}.npz", options, preview=out / f"{clip.stem}_preview.mp4",
                           progress=TerminalProgress())  # fmt: skip
     print(file=sys.stderr)
@@ -144,11 +145,12 @@ def blender_scene(result: Path, clip: Path, out: Path, frame: int):
     return blend, fbx, overlay, crowd
 
 
-def run_demo(out: Path, *, clip: Path = STREET, stop: int | None = None, min_track_length: int = 10) -> DemoOutputs:
+def run_demo(out: Path, *, clip: Path = STREET, stop: int | None = None, min_track_length: int = 10,
+             models: Path | None = None) -> DemoOutputs:  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    print(f"1/2 capturing everyone in {clip.name} (BlazePose 2D poses, tracking, weights-free 3D lift) ...")
-    summary = capture(clip, out, stop, min_track_length)
+    print(f"1/2 capturing everyone in {clip.name} (people, 2D poses, tracks, weights-free 3D) ...")
+    summary = capture(clip, out, stop, min_track_length, models)
     for warning in summary.warnings:
         print(f"    warning: {warning}")
     print(f"    {summary.people} people over {summary.frames} frames in {summary.seconds:.0f} s")

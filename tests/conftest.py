@@ -3,20 +3,34 @@
 ``blender`` tests need ``bpy``: skipped where it is absent, except under ``CROWDMOCAP_REQUIRE_BPY=1``
 (set by ``make test``), where a missing bpy fails the run instead of silently skipping it.
 ``gpu`` tests are skipped without CUDA.
+
+Captures in tests are hermetic: the models folder is an empty one for the whole session, so no test
+depends on what a developer happens to have fetched. The few tests about the embedded models that
+``make`` fetches (NanoDet-g) ask for ``FETCHED_MODELS``, the folder they were fetched into.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from inference_server.model_files.folder import ENV_VAR, models_dir
 from tests.helpers import synthetic_smpl
 from tests.helpers.captures import make_capture
 
 REPO = Path(__file__).resolve().parent.parent
+FETCHED_MODELS = models_dir()  # read before the session empties it (see pytest_configure)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    empty = Path(tempfile.mkdtemp(prefix="crowdmocap-no-models-"))
+    config.add_cleanup(lambda: shutil.rmtree(empty, ignore_errors=True))
+    os.environ[ENV_VAR] = str(empty)  # inherited by the CLI and server processes tests start
 
 
 def _cuda_available() -> bool:

@@ -10,6 +10,7 @@ import pytest
 from crowdmocap_addon.core.result.reader import read_result
 from scripts import demo  # scripts/ is importable from the repository root
 from scripts.retarget_picture import PANEL_SIZE, retarget_picture
+from tests.conftest import FETCHED_MODELS
 
 pytestmark = [pytest.mark.slow, pytest.mark.blender]
 
@@ -17,7 +18,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.blender]
 @pytest.fixture(scope="module")
 def out(tmp_path_factory):
     pytest.importorskip("mediapipe")
-    return demo.run_demo(tmp_path_factory.mktemp("demo") / "demo_out", stop=16, min_track_length=4)
+    # with the models `make` fetched, as `make demo` runs (the NanoDet-g person detector)
+    return demo.run_demo(tmp_path_factory.mktemp("demo") / "demo_out", stop=16, min_track_length=4,
+                         models=FETCHED_MODELS)  # fmt: skip
 
 
 def test_demo_writes_result_preview_blend_fbx_and_stills(out):

@@ -78,10 +78,12 @@ def test_http_job_options_hold_the_http_options_with_the_tables_defaults_and_bou
 def test_cli_process_flags_carry_the_tables_defaults():
     actions = {action.dest: action for action in _process_parser()._actions}
     for name, option in on(CLI, CAPTURE_OPTIONS).items():
-        if option.kind is bool:  # on by default: the CLI offers the switch to turn it off
+        if option.kind is bool:  # the CLI offers the switch away from the default
             flag = actions[name]
-            assert flag.option_strings == [f"--no-{name.replace('_', '-')}"] and flag.default is option.default, name
-            assert isinstance(flag, argparse._StoreFalseAction), name
+            switch = f"--no-{name.replace('_', '-')}" if option.default else f"--{name.replace('_', '-')}"
+            assert flag.option_strings == [switch] and flag.default is option.default, name
+            kind = argparse._StoreFalseAction if option.default else argparse._StoreTrueAction
+            assert isinstance(flag, kind), name
         else:
             flag = actions[name]
             assert flag.option_strings[-1] == f"--{name.replace('_', '-')}", name
@@ -99,8 +101,8 @@ def test_every_cli_option_reaches_the_capture(tmp_path):
     for name, option in on(CLI, CAPTURE_OPTIONS).items():
         flag = name.replace("_", "-")
         if option.kind is bool:
-            argv.append(f"--no-{flag}")
-            wanted[name] = False
+            argv.append(f"--no-{flag}" if option.default else f"--{flag}")
+            wanted[name] = not option.default
         else:
             value = option.choices[-1] if option.choices else option.kind(option.minimum if option.minimum else 0) + 2
             if option.maximum is not None:

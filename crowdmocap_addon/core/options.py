@@ -65,6 +65,12 @@ CAPTURE_OPTIONS = _table(
     Option(name="relink", kind=bool, default=True, label="Re-link after occlusions",
            help="join the pieces of one person's track across occlusions of up to 3 s, by position, speed and "
                 "clothing colour (turn off if two people get merged)", surfaces=_EVERYWHERE),
+    # Measured on the street clips with the landmark network (docs/poses2d.md): a little fewer people found
+    # and more identity mix-ups at groups than without, so off by default; it helps where the detector
+    # misses people often (test: a detector blind on every other frame).
+    Option(name="tracked_regions", kind=bool, default=False, label="Look where tracked people should be",
+           help="also run the pose model where each tracked person is expected in the next frame",
+           surfaces=_SERVER_SIDE),
     Option(name="smoothing", kind=float, default=DEFAULT_SMOOTHING, minimum=0.0, maximum=10.0, label="Smoothing",
            help="0 turns smoothing off, 1 is the default, larger is smoother", surfaces=_EVERYWHERE),
     Option(name="foot_lock", kind=bool, default=True, label="Lock feet",

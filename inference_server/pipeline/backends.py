@@ -41,7 +41,8 @@ def open_pose_backend(plan: ModelPlan) -> PoseBackend:
     if plan.pose_backend == "blazepose":
         from ..poses2d.blazepose import BlazePoseTopDown
 
-        return BlazePoseTopDown()
+        # NanoDet-g proposals (else HOG) and the ONNX landmark network on each box (else MediaPipe's solution)
+        return BlazePoseTopDown(detector=plan.detector_model, landmarks=plan.landmark_model)
     from ..poses2d.onnx_models import RtmoBackend, RtmPoseBackend
 
     if plan.pose_backend == "rtmo":

@@ -28,10 +28,12 @@ class ModelPlan:
     estimator: str  # lift | crowdnet
     pose_model: Path | None = None
     detector_model: Path | None = None
+    landmark_model: Path | None = None  # BlazePose's landmark network as ONNX, run on each box directly
     checkpoint: Path | None = None
     smpl_model: Path | None = None
     vposer: Path | None = None
     files: dict[str, Path] = field(default_factory=dict)  # name -> file, for provenance
+    warnings: tuple[str, ...] = ()  # what the plan fell back to, said to the user with the result
 
 
 def _given(path: str | None) -> Path | None:
@@ -51,6 +53,25 @@ def _missing(name: str, folder: Path) -> MissingModelError:
     spec = find_spec(name)
     how = f"`crowdmocap-server models fetch {name}`" if spec.downloadable else spec.obtain
     return MissingModelError(f"the {name} model is needed but not found in {folder / spec.folder}; get it: {how}")
+
+
+def _blazepose_models(detector: Path | None, folder: Path) -> tuple[Path | None, Path | None, tuple[str, ...]]:
+    """The embedded backend's person detector (NanoDet-g, else HOG) and landmark network (ONNX, else
+    MediaPipe's solution), with a warning for each fallback: both still run, but find fewer people."""
+    detector = detector or _locate("nanodet-g", folder)
+    landmarks = _locate("blazepose-full", folder)
+    warnings = []
+    if detector is None:
+        warnings.append(
+            "people were proposed by OpenCV's HOG detector, which misses about half of a crowd: "
+            "`crowdmocap-server models fetch nanodet-g` gets the embedded person detector"
+        )
+    if landmarks is None:
+        warnings.append(
+            "BlazePose ran through MediaPipe's own per-crop detector, which loses a fifth to a third of "
+            "the people found: `crowdmocap-server models fetch blazepose-full` fixes it"
+        )
+    return detector, landmarks, tuple(warnings)
 
 
 def plan_models(options: CaptureOptions) -> ModelPlan:
@@ -83,14 +104,18 @@ def plan_models(options: CaptureOptions) -> ModelPlan:
             raise _missing("rtmpose-m", folder)
         if detector is None:
             raise _missing("yolox-m", folder)
+    landmarks, warnings = None, ()
+    if backend == "blazepose":
+        detector, landmarks, warnings = _blazepose_models(detector, folder)
     if estimator != "crowdnet":
         checkpoint = None
-    files = {"pose_model": pose_model, "detector_model": detector, "checkpoint": checkpoint, "smpl_model": smpl,
-             "vposer": vposer}  # fmt: skip
+    files = {"pose_model": pose_model, "detector_model": detector, "landmark_model": landmarks,
+             "checkpoint": checkpoint, "smpl_model": smpl, "vposer": vposer}  # fmt: skip
     return ModelPlan(
         pose_backend=backend, estimator=estimator, pose_model=pose_model, detector_model=detector,
+        landmark_model=landmarks,
         checkpoint=checkpoint, smpl_model=smpl, vposer=vposer,
-        files={name: path for name, path in files.items() if path is not None},
+        files={name: path for name, path in files.items() if path is not None}, warnings=warnings,
     )  # fmt: skip
 
 

@@ -39,6 +39,7 @@ class CaptureOptions:
     max_people: int | None = None  # keep the N longest tracks
     min_track_length: int = _DEFAULT["min_track_length"]
     relink: bool = _DEFAULT["relink"]
+    tracked_regions: bool = _DEFAULT["tracked_regions"]
     smoothing: float = _DEFAULT["smoothing"]
     focal_px: float | None = None
     focal_mm: float | None = None

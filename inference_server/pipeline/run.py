@@ -171,7 +171,7 @@ def run_capture(
     cancel.check()
     result_path, preview_path = write(plan, captured, result, output, preview=preview, progress=progress,
                                       cancel=cancel)  # fmt: skip
-    warnings = captured.warnings + plan.clip.warnings
+    warnings = list(plan.models.warnings) + captured.warnings + plan.clip.warnings
     if not captured.people:
         warnings.append("no person was tracked long enough (see --min-track-length, and the preview video)")
     return CaptureSummary(result_path=result_path, preview_path=preview_path, people=len(captured.people),
@@ -283,7 +283,14 @@ def _capture(plan: CapturePlan, factories: _Factories, progress: ProgressCallbac
         batcher = CrowdNetBatcher(predictor, camera, StageMeter("estimate", total, "frames", progress))
     try:
         processed = pose_and_track(
-            clip, plan.span, backend=backend, tracker=tracker, meter=meter, cancel=cancel, batcher=batcher
+            clip,
+            plan.span,
+            backend=backend,
+            tracker=tracker,
+            meter=meter,
+            cancel=cancel,
+            batcher=batcher,
+            tracked_regions=options.tracked_regions,
         )
     finally:
         backend.close()

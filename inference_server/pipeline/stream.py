@@ -27,13 +27,19 @@ def pose_and_track(
     meter: StageMeter,
     cancel: CancelToken,
     batcher: CrowdNetBatcher | None = None,
+    tracked_regions: bool = True,
 ) -> int:
-    """Run the backend and the tracker over frames (start, stop, stride); returns how many were processed."""
+    """Run the backend and the tracker over frames (start, stop, stride); returns how many were processed.
+
+    With ``tracked_regions`` a backend that takes them also looks where the tracker expects its people.
+    """
     count = 0
     for frame in footage.frames(*span):
         cancel.check()
         try:
-            if getattr(backend, "takes_regions", False):  # look again where tracked people should be
+            if tracked_regions and getattr(
+                backend, "takes_regions", False
+            ):  # look again where tracked people should be
                 poses = backend(frame.image, frame.index, frame.time, regions=tracker.expected_regions())
             else:
                 poses = backend(frame.image, frame.index, frame.time)

@@ -1,17 +1,20 @@
-"""The embedded default 2D pose backend: top-down MediaPipe BlazePose, no downloads needed.
+"""The embedded default 2D pose backend: top-down MediaPipe BlazePose on proposed person boxes.
 
-BlazePose's own detector misses the small people of typical crowd footage, so people are proposed by
-OpenCV's HOG people detector on an upscaled frame (HOG's 64x128 window then covers people of about
-128 / upscale pixels), duplicates are merged by non-maximum suppression, and BlazePose (the
-``pose_landmark_full`` model bundled in ``mediapipe==0.10.21``) runs on a square crop around each box.
-A box where BlazePose finds no body, or only a faint one, is dropped: that filters HOG's false positives.
-The 33 landmarks map to COCO-17; BlazePose's metric 3D world landmarks are kept for the weights-free
-3D estimator.
+BlazePose's own detector misses the small people of typical crowd footage, so people are proposed by a
+person detector: NanoDet-g (``nanodet.py``, fetched by ``make`` into the models folder) when it is
+there, else OpenCV's HOG people detector on an upscaled frame (HOG's 64x128 window then covers people of
+about 128 / upscale pixels). Duplicates are merged by non-maximum suppression, and BlazePose (the
+``pose_landmark_full`` model bundled in ``mediapipe==0.10.21``) runs on a square crop around each box,
+and around the regions where the tracker expects people it saw. A box where BlazePose finds no body, or
+only a faint one, is dropped: that filters the detector's false positives. The 33 landmarks map to
+COCO-17; BlazePose's metric 3D world landmarks are kept for the weights-free 3D estimator.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -30,6 +33,9 @@ class BlazePoseSettings:
     nms_iou: float = 0.4
     nms_containment: float = 0.7  # NMS also drops boxes this much inside a kept one (HOG's half-body windows)
     crop_margin: float = 0.1  # the crop is the box enlarged by this fraction, made square; more pulls in neighbours
+    # NanoDet's boxes are tight (head to feet) where HOG's windows carry ~25 % of background: grown by this
+    # much they frame a person the way BlazePose's crops expect.
+    detector_box_scale: float = 1.3
     crop_size: int = 256  # BlazePose's detector works best on a person filling a medium-sized image
     min_visibility: float = 0.4  # mean landmark visibility below which a BlazePose answer is dropped
     # A tracked region (a keypoint box, head to ankles) grown to a detector-like box around the whole body.
@@ -37,22 +43,59 @@ class BlazePoseSettings:
     region_score: float = 1.0  # how regions rank against HOG's SVM margins (~0.3-2) when merged by NMS
 
 
+class PersonDetector(Protocol):
+    """Anything that proposes person boxes: (H, W, 3) RGB -> (N, 4) boxes and (N,) scores."""
+
+    def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def close(self) -> None: ...
+
+
 class BlazePoseTopDown:
-    """HOG proposals (and the tracker's expected regions) + BlazePose per crop; call with an RGB frame."""
+    """Person proposals (NanoDet-g, or HOG without it) and the tracker's expected regions + BlazePose per crop.
+
+    Call with an RGB frame. ``detector`` is a NanoDet-g ``.onnx`` file (or any ``PersonDetector``); None
+    proposes with HOG, which needs no model file but finds about half as many people.
+    """
 
     name = "blazepose-topdown"
     takes_regions = True
 
-    def __init__(self, settings: BlazePoseSettings | None = None) -> None:
-        import mediapipe as mp  # optional dependency: imported only when this backend is used
-
+    def __init__(self, settings: BlazePoseSettings | None = None, detector: Path | PersonDetector | None = None,
+                 *, detector_tiles: int = 1, landmarks: Path | None = None) -> None:  # fmt: skip
         self.settings = settings or BlazePoseSettings()
-        self._pose = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=False)
-        self._hog = cv2.HOGDescriptor()
-        self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        self._pose = self._landmarks = None
+        if landmarks is not None:  # the landmark network alone, straight on each box
+            from .blazepose_landmarks import BlazePoseLandmarks, LandmarkSettings
+
+            self._landmarks = BlazePoseLandmarks(landmarks, LandmarkSettings(
+                crop_margin=self.settings.crop_margin, crop_size=self.settings.crop_size,
+                min_visibility=self.settings.min_visibility))  # fmt: skip
+        else:  # MediaPipe's solution, which runs its own person detector inside each crop first
+            import mediapipe as mp  # optional dependency: imported only when this backend is used
+
+            self._pose = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=False)
+        self._hog = None
+        if isinstance(detector, str | Path):
+            from .nanodet import NanoDetDetector
+
+            detector = NanoDetDetector(detector, tiles=detector_tiles)
+        self._detector = detector
+        if detector is None:
+            self._hog = cv2.HOGDescriptor()
+            self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+
+    @property
+    def proposals(self) -> str:
+        """What proposes people: "nanodet-g" or "hog" (for provenance and benches)."""
+        return "hog" if self._detector is None else "nanodet-g"
 
     def close(self) -> None:
-        self._pose.close()
+        for part in (self._pose, self._landmarks):
+            if part is not None:
+                part.close()
+        if self._detector is not None:
+            self._detector.close()
 
     def __enter__(self) -> BlazePoseTopDown:
         return self
@@ -61,7 +104,20 @@ class BlazePoseTopDown:
         self.close()
 
     def propose(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(H, W, 3) RGB -> person boxes (N, 4) x0, y0, x1, y1 and HOG scores (N,), after NMS."""
+        """(H, W, 3) RGB -> person boxes (N, 4) x0, y0, x1, y1 framed for BlazePose's crops, and scores (N,)."""
+        if self._detector is None:
+            return self._propose_hog(image)
+        boxes, scores = self._detector(image)
+        if len(boxes) == 0:
+            return np.zeros((0, 4)), np.zeros(0)
+        centres, sizes = (
+            (boxes[:, :2] + boxes[:, 2:]) / 2,
+            (boxes[:, 2:] - boxes[:, :2]) * self.settings.detector_box_scale,
+        )
+        return np.concatenate([centres - sizes / 2, centres + sizes / 2], axis=1), np.asarray(scores, np.float64)
+
+    def _propose_hog(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """HOG people windows on the upscaled frame, after NMS with containment."""
         up = self.settings.upscale
         gray = cv2.cvtColor(cv2.resize(image, None, fx=up, fy=up, interpolation=cv2.INTER_LINEAR), cv2.COLOR_RGB2GRAY)
         rects, weights = self._hog.detectMultiScale(gray, winStride=(8, 8), padding=(8, 8), scale=1.05)
@@ -117,7 +173,10 @@ class BlazePoseTopDown:
     def __call__(self, image: np.ndarray, index: int = 0, time: float = 0.0, *,
                  regions: np.ndarray | None = None) -> FramePoses:  # fmt: skip
         boxes = self.with_regions(*self.propose(image), regions)
-        people = [p for p in (self.estimate(image, box) for box in boxes) if p is not None]
+        found = (
+            self._landmarks.estimate_all(image, boxes) if self._landmarks else [self.estimate(image, b) for b in boxes]
+        )
+        people = [p for p in found if p is not None]
         if len(people) > 1:  # two proposals on one person give two near-identical poses: keep one
             keep = self._suppress(np.stack([p.box for p in people]), np.array([p.score for p in people]))
             people = [people[i] for i in sorted(keep)]

@@ -83,6 +83,7 @@ class JobOptions(BaseModel):
     max_people: int | None = Field(None, ge=1, le=BIG, description="keep the N longest tracks")
     min_track_length: int = _field("min_track_length", le=BIG)
     relink: bool = _field("relink")
+    tracked_regions: bool = _field("tracked_regions")
     smoothing: float = _field("smoothing")
     focal_px: float | None = Field(None, gt=0, le=1e6)
     focal_mm: float | None = Field(None, gt=0, le=1e4)

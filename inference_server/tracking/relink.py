@@ -37,6 +37,9 @@ class RelinkSettings:
     max_size_ratio: float = 1.5  # image heights at the hand-over differ by less than this factor
     max_appearance: float = 0.35  # Hellinger distance of the torso/leg colours above which it is someone else
     edge_frames: int = 5  # observed frames at each end that describe its position, motion and looks
+    # Fragments seen in fewer frames are not linked: one stray frame (a detection on a neighbour, a pose
+    # half on two people) would otherwise bridge two people's fragments (measured on the street clips).
+    min_fragment_frames: int = 3
 
 
 @dataclass(frozen=True)
@@ -132,9 +135,10 @@ def _links(current: list[Track], fps: float, settings: RelinkSettings) -> dict[i
     ends = [_edge(t, fps, settings.edge_frames, last=True) for t in current]
     starts = [_edge(t, fps, settings.edge_frames, last=False) for t in current]
     cost = np.full((len(current), len(current)), np.inf)
+    solid = [int(t.observed.sum()) >= settings.min_fragment_frames for t in current]
     for i, end in enumerate(ends):
         for j, start in enumerate(starts):
-            value = link_cost(end, start, fps, settings) if i != j else None
+            value = link_cost(end, start, fps, settings) if i != j and solid[i] and solid[j] else None
             if value is not None:
                 cost[i, j] = value
     if not np.isfinite(cost).any():
