@@ -78,7 +78,7 @@ def link_cost(before: _End, after: _End, fps: float, settings: RelinkSettings) -
     if height <= 0 or max(before.height, after.height) > settings.max_size_ratio * min(before.height, after.height):
         return None
     moved = np.linalg.norm(after.centre - before.centre) / height
-    if moved / gap_s > settings.max_speed:
+    if moved > settings.max_speed * gap_s + settings.miss_heights:  # boxes jitter at a hand-over, however short
         return None
     miss = np.linalg.norm(after.centre - (before.centre + before.velocity * gap_s)) / height
     if miss > settings.miss_heights + settings.miss_heights_per_s * gap_s:

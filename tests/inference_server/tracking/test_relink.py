@@ -109,3 +109,11 @@ def test_the_descriptor_tells_clothes_apart_and_finds_the_same_person_again():
     unseen = red_top.copy()
     unseen[[11, 12], 2] = 0.0  # both hips hidden: not enough to describe
     assert describe(image, unseen) is None
+
+
+def test_a_hand_over_one_frame_later_survives_the_boxes_jitter():
+    """The tracker restarting someone on the next frame, their box a third of a body off (partial occlusion)."""
+    before = _walker(1, np.arange(0, 30), (100, 300), (40, 0), RED_BLUE)
+    after = _walker(2, np.arange(30, 60), (100, 300 + HEIGHT / 3), (40, 0), RED_BLUE)
+    (joined,) = relink([before, after], ALL_FRAMES, FPS)
+    assert joined.observed.all() and len(joined.frames) == 60
