@@ -4,7 +4,7 @@ Speed: frames/s and ms per person for each backend on the first clip. Accuracy: 
 every frame of both clips, the tracker links its people, and the tracks' boxes (observed frames only)
 are scored at the hand-annotated frames of ``tests/data/ground_truth`` (see its README).
 
-.venv/bin/python bench/pose_stage.py [--frames 30] [--skip-accuracy]
+.venv/bin/python bench/pose_stage.py [--frames 30] [--skip-accuracy] [--sensitivity]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from inference_server.model_files.catalogue import find_spec  # noqa: E402
 from inference_server.model_files.folder import models_dir  # noqa: E402
 from inference_server.pipeline.progress import CancelToken, StageMeter  # noqa: E402
 from inference_server.pipeline.stream import pose_and_track  # noqa: E402
-from inference_server.poses2d.blazepose import BlazePoseTopDown  # noqa: E402
+from inference_server.poses2d.blazepose import BlazePoseSettings, BlazePoseTopDown  # noqa: E402
 from inference_server.tracking.evaluation import Prediction, evaluate, load_ground_truth  # noqa: E402
 from inference_server.tracking.relink import relink  # noqa: E402
 from inference_server.tracking.tracker import Track, Tracker  # noqa: E402
@@ -47,19 +47,25 @@ class Setup:
 
 
 # Compared row by row in one run: today's default first, then what changes one step at a time; the last
-# row is the new default (what `make` fetches).
-SETUPS: list[Setup] = [Setup("HOG + BlazePose (old default)", BlazePoseTopDown)]
+# re-link row is the new default (what `make` fetches). Rows before the second look switch it off.
+ONE_LOOK = BlazePoseSettings(second_look_iou=0.0)
+SETUPS: list[Setup] = [Setup("HOG + BlazePose (old default)", lambda: BlazePoseTopDown(ONE_LOOK))]
 if NANODET is not None:
-    SETUPS.append(Setup("NanoDet-g + BlazePose (MediaPipe)", lambda: BlazePoseTopDown(detector=NANODET)))
+    SETUPS.append(Setup("NanoDet-g + BlazePose (MediaPipe)", lambda: BlazePoseTopDown(ONE_LOOK, detector=NANODET)))
 if NANODET is not None and LANDMARKS is not None:
-    with_landmarks = lambda tiles=1: BlazePoseTopDown(detector=NANODET, landmarks=LANDMARKS, detector_tiles=tiles)  # noqa: E731
+
+    def with_landmarks(settings: BlazePoseSettings = ONE_LOOK, tiles: int = 1) -> BlazePoseTopDown:
+        return BlazePoseTopDown(settings, detector=NANODET, landmarks=LANDMARKS, detector_tiles=tiles)
+
     SETUPS += [
         Setup("NanoDet-g + landmark network", with_landmarks),
-        Setup("  + 2x2 tiles", lambda: with_landmarks(2)),
-        Setup("  + re-link (new default)", with_landmarks, relink=True),
-        Setup("  + re-link + tracked regions", with_landmarks, regions=True, relink=True),
+        Setup("  + 2x2 tiles", lambda: with_landmarks(tiles=2)),
         Setup("  + tracked regions", with_landmarks, regions=True),
+        Setup("  + re-link", with_landmarks, relink=True),
+        Setup("  + re-link + second look (new default)", lambda: with_landmarks(BlazePoseSettings()), relink=True),
+        Setup("  + re-link + second look + regions", lambda: with_landmarks(BlazePoseSettings()), True, True),
     ]
+SETUPS.insert(1, Setup("HOG + BlazePose + second look (fallback)", BlazePoseTopDown))
 IOUS = (0.5, 0.3)
 
 
@@ -71,7 +77,7 @@ def speed(frames: int) -> None:
     decode_seconds = time.perf_counter() - decode_start
     print(f"2D pose stage — {len(images)} frames of {STREET.name} (768x576)")
     print(f"{'decoding only (PyAV)':<34}{decoded / decode_seconds:8.1f} frames/s")
-    with BlazePoseTopDown() as backend:
+    with BlazePoseTopDown(ONE_LOOK) as backend:
         backend(images[0])  # warm-up
         start = time.perf_counter()
         proposals = sum(len(backend.propose(image)[0]) for image in images)
@@ -154,14 +160,28 @@ def accuracy() -> None:
             print(accuracy_row(setup.name, clip, track_boxes(tracks), ms), flush=True)
 
 
+def sensitivity() -> None:
+    """The new default with the second look's kept margin nudged by a pixel or two: how stable each figure is."""
+    print("\nSecond-look margin (x, y) -> the new default's figures (identities at IoU 0.5)")
+    for margin in ((0.08, 0.05), (0.10, 0.05), (0.12, 0.05), (0.10, 0.03), (0.10, 0.08)):
+        setup = Setup(f"  margin {margin}", lambda m=margin: with_landmarks(BlazePoseSettings(second_look_margin=m)),
+                      relink=True)  # fmt: skip
+        for clip in CLIPS:
+            tracks, ms = run_setup(setup, clip)
+            print(accuracy_row(setup.name, clip, track_boxes(tracks), ms), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--skip-accuracy", action="store_true", help="speed figures only")
+    parser.add_argument("--sensitivity", action="store_true", help="also nudge the second look's margin")
     args = parser.parse_args()
     speed(args.frames)
     if not args.skip_accuracy:
         accuracy()
+    if args.sensitivity and NANODET is not None and LANDMARKS is not None:
+        sensitivity()
 
 
 if __name__ == "__main__":

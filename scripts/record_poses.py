@@ -23,12 +23,12 @@ STREET = REPO / "tests" / "data" / "vtest_first10s.avi"
 def record(clip: Path, out: Path) -> Path:
     """Run BlazePose top-down over every frame of ``clip`` and write what it found to ``out``."""
     from inference_server.footage import open_footage
-    from inference_server.poses2d.blazepose import BlazePoseTopDown
-    from tests.helpers.recorded_poses import frame_signature, write_recording
+    from inference_server.poses2d.blazepose import BlazePoseSettings, BlazePoseTopDown
+    from tests.helpers.recorded_poses import RECORDED_BACKEND, frame_signature, write_recording
 
     footage = open_footage(clip)
     frames, signatures = [], []
-    with BlazePoseTopDown() as backend:
+    with BlazePoseTopDown(BlazePoseSettings(**RECORDED_BACKEND)) as backend:
         for frame in footage.frames():
             frames.append(backend(frame.image, frame.index, frame.time))
             signatures.append(frame_signature(frame.image))

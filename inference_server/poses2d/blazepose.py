@@ -8,6 +8,11 @@ about 128 / upscale pixels). Duplicates are merged by non-maximum suppression, a
 and around the regions where the tracker expects people it saw. A box where BlazePose finds no body, or
 only a faint one, is dropped: that filters the detector's false positives. The 33 landmarks map to
 COCO-17; BlazePose's metric 3D world landmarks are kept for the weights-free 3D estimator.
+
+In a group, a crop holds two or three people and the landmark network answers for the most salient one:
+the proposal on the half-hidden person beside them yields a copy of the neighbour's pose, which NMS
+drops, and that person is lost. So each proposal that no kept pose explains gets a second look, on the
+frame with everything outside its own box greyed out (``second_look``).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from .boxes import box_from_keypoints, boxes_from_xywh, non_max_suppression
+from .boxes import box_containment, box_from_keypoints, box_iou, boxes_from_xywh, non_max_suppression
 from .types import FramePoses, PersonPose
 
 # BlazePose landmark index of each COCO-17 keypoint.
@@ -41,6 +46,10 @@ class BlazePoseSettings:
     # A tracked region (a keypoint box, head to ankles) grown to a detector-like box around the whole body.
     region_scale: float = 1.5
     region_score: float = 1.0  # how regions rank against HOG's SVM margins (~0.3-2) when merged by NMS
+    # A proposal whose box overlaps every kept pose's box less than this is someone the first look missed:
+    # BlazePose looks again with the rest of the frame greyed out (0 disables the second look).
+    second_look_iou: float = 0.4
+    second_look_margin: tuple[float, float] = (0.1, 0.05)  # the kept area: the box grown by this (x, y) per side
 
 
 class PersonDetector(Protocol):
@@ -105,16 +114,25 @@ class BlazePoseTopDown:
 
     def propose(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(H, W, 3) RGB -> person boxes (N, 4) x0, y0, x1, y1 framed for BlazePose's crops, and scores (N,)."""
+        boxes, scores = self.detect(image)
+        return self.framed(boxes), scores
+
+    def detect(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The detector's own boxes (NanoDet: head to feet; HOG: its windows) and scores."""
         if self._detector is None:
             return self._propose_hog(image)
         boxes, scores = self._detector(image)
-        if len(boxes) == 0:
-            return np.zeros((0, 4)), np.zeros(0)
+        return np.asarray(boxes, np.float64).reshape(-1, 4), np.asarray(scores, np.float64).reshape(-1)
+
+    def framed(self, boxes: np.ndarray) -> np.ndarray:
+        """Detector boxes grown to frame a person the way BlazePose's crops expect (HOG's windows already do)."""
+        if self._detector is None or len(boxes) == 0:
+            return boxes
         centres, sizes = (
             (boxes[:, :2] + boxes[:, 2:]) / 2,
             (boxes[:, 2:] - boxes[:, :2]) * self.settings.detector_box_scale,
         )
-        return np.concatenate([centres - sizes / 2, centres + sizes / 2], axis=1), np.asarray(scores, np.float64)
+        return np.concatenate([centres - sizes / 2, centres + sizes / 2], axis=1)
 
     def _propose_hog(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """HOG people windows on the upscaled frame, after NMS with containment."""
@@ -170,14 +188,63 @@ class BlazePoseTopDown:
         ranks = np.concatenate([scores, np.full(len(grown), self.settings.region_score)])
         return merged[sorted(self._suppress(merged, ranks))]
 
+    def _poses(self, image: np.ndarray, boxes: np.ndarray) -> list[PersonPose | None]:
+        """BlazePose on the crop around each box: the landmark network in one batch, or MediaPipe box by box."""
+        if self._landmarks is not None:
+            return self._landmarks.estimate_all(image, boxes)
+        return [self.estimate(image, box) for box in boxes]
+
+    def _distinct(self, people: list[PersonPose]) -> list[PersonPose]:
+        """One pose per person: two proposals on one person give two near-identical poses."""
+        if len(people) < 2:
+            return people
+        keep = self._suppress(np.stack([p.box for p in people]), np.array([p.score for p in people]))
+        return [people[i] for i in sorted(keep)]
+
+    def second_look(self, image: np.ndarray, detected: np.ndarray, people: list[PersonPose]) -> list[PersonPose]:
+        """The people found by looking again at each proposal no pose explains, with its surroundings greyed out.
+
+        ``detected`` are the detector's own boxes; a pose found this way must not repeat a kept one.
+        """
+        found: list[PersonPose] = []
+        if self.settings.second_look_iou <= 0:
+            return found
+        for box in detected:
+            kept = np.stack([p.box for p in people + found]) if people or found else np.zeros((0, 4))
+            if len(kept) and box_iou(box[None], kept)[0].max() >= self.settings.second_look_iou:
+                continue
+            (pose,) = self._poses(only_inside(image, box, self.settings.second_look_margin), self.framed(box[None]))
+            if pose is None or (len(kept) and self._repeats(pose.box, kept)):
+                continue
+            found.append(pose)
+        return found
+
+    def _repeats(self, box: np.ndarray, kept: np.ndarray) -> bool:
+        """Whether ``box`` is one of ``kept`` again, by the NMS rule (overlap or containment)."""
+        return bool(
+            (box_iou(box[None], kept)[0] >= self.settings.nms_iou).any()
+            or (box_containment(box[None], kept)[0] >= self.settings.nms_containment).any()
+        )
+
     def __call__(self, image: np.ndarray, index: int = 0, time: float = 0.0, *,
                  regions: np.ndarray | None = None) -> FramePoses:  # fmt: skip
-        boxes = self.with_regions(*self.propose(image), regions)
-        found = (
-            self._landmarks.estimate_all(image, boxes) if self._landmarks else [self.estimate(image, b) for b in boxes]
-        )
-        people = [p for p in found if p is not None]
-        if len(people) > 1:  # two proposals on one person give two near-identical poses: keep one
-            keep = self._suppress(np.stack([p.box for p in people]), np.array([p.score for p in people]))
-            people = [people[i] for i in sorted(keep)]
-        return FramePoses(index, time, people)
+        detected, scores = self.detect(image)
+        boxes = self.with_regions(self.framed(detected), scores, regions)
+        people = self._distinct([p for p in self._poses(image, boxes) if p is not None])
+        return FramePoses(index, time, people + self.second_look(image, detected, people))
+
+
+def only_inside(image: np.ndarray, box: np.ndarray, margin: tuple[float, float]) -> np.ndarray:
+    """A copy of the frame with everything outside ``box`` (grown by ``margin`` of its size per side) mid-grey.
+
+    Grey rather than blur: a blurred neighbour still looks like a person to the landmark network (measured:
+    more identity mix-ups at the sign-post group of the street clip).
+    """
+    x0, y0, x1, y1 = np.asarray(box, np.float64)
+    grow_x, grow_y = (x1 - x0) * margin[0], (y1 - y0) * margin[1]
+    height, width = image.shape[:2]
+    left, top = max(int(np.floor(x0 - grow_x)), 0), max(int(np.floor(y0 - grow_y)), 0)
+    right, bottom = min(int(np.ceil(x1 + grow_x)), width), min(int(np.ceil(y1 + grow_y)), height)
+    masked = np.full_like(image, 128)
+    masked[top:bottom, left:right] = image[top:bottom, left:right]
+    return masked

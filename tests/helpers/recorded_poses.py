@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from inference_server.pipeline.model_plan import ModelPlan
 
 STREET_POSES = Path(__file__).resolve().parents[1] / "data" / "vtest_first10s_blazepose.npz"
+# The backend as recorded: HOG proposals and MediaPipe's solution (no npm models), one look per proposal
+# (the recording predates the second look). The suite replays it as a stand-in for any 2D stage.
+RECORDED_BACKEND = {"second_look_iou": 0.0}
 SIGNATURE_SIZE = (24, 18)  # thumbnail width, height
 SIGNATURE_TOLERANCE = 2  # grey levels: decoding gives the same frame again; neighbouring frames differ by >= 5
 

@@ -11,7 +11,14 @@ import pytest
 
 from inference_server.footage import open_footage
 from inference_server.poses2d.types import FramePoses, PersonPose
-from tests.helpers.recorded_poses import STREET_POSES, RecordedPoses, frame_signature, load_recording, write_recording
+from tests.helpers.recorded_poses import (
+    RECORDED_BACKEND,
+    STREET_POSES,
+    RecordedPoses,
+    frame_signature,
+    load_recording,
+    write_recording,
+)
 from tests.helpers.street import STREET, street_poses, street_recording
 
 LIVE_FRAMES = (0, 37, 99)  # a few frames across the clip: 3 to 7 people each
@@ -25,10 +32,10 @@ def _first_frames(count: int):
 @pytest.mark.slow
 def test_live_blazepose_still_gives_the_recorded_poses():
     pytest.importorskip("mediapipe")
-    from inference_server.poses2d.blazepose import BlazePoseTopDown
+    from inference_server.poses2d.blazepose import BlazePoseSettings, BlazePoseTopDown
 
     frames = [f for f in open_footage(STREET).frames() if f.index in LIVE_FRAMES]
-    with BlazePoseTopDown() as backend:
+    with BlazePoseTopDown(BlazePoseSettings(**RECORDED_BACKEND)) as backend:
         live = [backend(f.image, f.index, f.time) for f in frames]
     recorded = street_recording().frames
     for poses in live:

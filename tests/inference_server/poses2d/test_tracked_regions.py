@@ -40,7 +40,7 @@ class EveryOtherFrame(BlazePoseTopDown):
         super().__init__()
         self.boxes, self.takes_regions, self.index = boxes, regions, 0
 
-    def propose(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def detect(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         box = self.boxes[self.index]
         if self.index % 2:
             return np.zeros((0, 4)), np.zeros(0)
