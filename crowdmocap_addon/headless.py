@@ -13,8 +13,10 @@ from pathlib import Path
 
 from . import __version__
 from .core.body.smpl_file import SmplModelError
+from .core.plausibility import assess, format_report
 from .core.result.reader import read_result
 from .core.result.schema import ResultFormatError
+from .core.result.summary import summary_lines
 from .export.headless_bpy import add_export_command
 from .retarget.headless_bpy import add_retarget_command
 
@@ -28,16 +30,9 @@ def _cmd_version(args: argparse.Namespace) -> int:
 
 def _cmd_info(args: argparse.Namespace) -> int:
     result = read_result(args.result)
-    video, camera = result.video, result.camera
-    print(f"{args.result}: format {result.version[0]}.{result.version[1]}, {len(result.people)} people")
-    print(f"  video {video.path} {video.width}x{video.height} @ {video.fps:g} fps, {video.frame_count} frames")
-    print(f"  camera focal {camera.focal_px:.1f} px, principal point {camera.principal_point}")
-    print(
-        f"  body model {result.body_model.kind} ({result.body_model.gender}), "
-        f"estimator {result.pipeline.estimator}, 2D poses {result.pipeline.pose_backend}"
-    )
-    for track in result.people:
-        print(f"  person {track.id}: frames {int(track.frames[0])}..{int(track.frames[-1])} ({track.num_frames})")
+    print("\n".join(summary_lines(result, str(args.result))))
+    if args.quality:
+        print(format_report(assess(result)))
     return 0
 
 
@@ -68,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("version", help="print the add-on and Blender versions").set_defaults(run=_cmd_version)
     info = commands.add_parser("info", help="summarise a result file")
     info.add_argument("result", type=Path, help="a CrowdMocap result .npz")
+    info.add_argument("--quality", action="store_true", help="add the motion-plausibility report")
     info.set_defaults(run=_cmd_info)
     build = commands.add_parser("import", help="build a result into a new .blend scene")
     build.add_argument("result", type=Path, help="a CrowdMocap result .npz")

@@ -47,6 +47,18 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_info(args: argparse.Namespace) -> int:
+    from crowdmocap_addon.core.plausibility import assess, format_report
+    from crowdmocap_addon.core.result.reader import read_result
+    from crowdmocap_addon.core.result.summary import summary_lines
+
+    result = read_result(args.result)
+    print("\n".join(summary_lines(result, str(args.result))))
+    if args.quality:
+        print(format_report(assess(result)))
+    return EXIT_OK
+
+
 def _cmd_convert_smpl(args: argparse.Namespace) -> int:
     from crowdmocap_addon.core.body.smpl_file import load_smpl_model, save_smpl_npz
 
@@ -135,6 +147,17 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, help="output file (json) or folder (amass); default: next to the result"
     )
     export.set_defaults(run=_cmd_export)
+
+    info = commands.add_parser(
+        "info", help="summarise a result file; --quality adds the motion-plausibility report",
+        description="Print what a CrowdMocap result holds. With --quality, also how plausible its motion is "
+        "(no ground truth needed, in the floor frame): feet sinking into or floating above the floor, pelvis "
+        "jumps, RMS joint acceleration, foot skate during contacts, stance share and the reprojection error of "
+        "the observed keypoints.",
+    )  # fmt: skip
+    info.add_argument("result", type=Path, help="a CrowdMocap result .npz")
+    info.add_argument("--quality", action="store_true", help="add the motion-plausibility report")
+    info.set_defaults(run=_cmd_info)
 
     models = commands.add_parser(
         "models", help="list, fetch, convert and check model files",

@@ -44,6 +44,9 @@ class VIEW3D_PT_crowdmocap(bpy.types.Panel):  # noqa: N801 (Blender's naming)
         column.prop(settings, "foot_lock")
         column.prop(settings, "ground_feet")
         column.prop(settings, "fix_facing")
+        column.prop(settings, "temporal_fit")
+        if settings.temporal_fit:
+            column.prop(settings, "fit_smoothness")
         column.prop(settings, "focal_mode")
         if settings.focal_mode == "PIXELS":
             column.prop(settings, "focal_px")

@@ -24,6 +24,8 @@ def job_options(
     foot_lock: bool = _DEFAULT["foot_lock"],
     ground_feet: bool = _DEFAULT["ground_feet"],
     fix_facing: bool = _DEFAULT["fix_facing"],
+    temporal_fit: bool = _DEFAULT["temporal_fit"],
+    fit_smoothness: float = _DEFAULT["fit_smoothness"],
     focal_mode: str = "AUTO",
     focal_px: float = 0.0,
     focal_mm: float = 0.0,
@@ -41,7 +43,7 @@ def job_options(
         "pose_backend": pose_backend, "estimator": estimator, "start": int(frame_start), "stride": int(stride),
         "min_track_length": int(min_track_length), "relink": bool(relink), "smoothing": float(smoothing),
         "foot_lock": bool(foot_lock), "ground_feet": bool(ground_feet), "fix_facing": bool(fix_facing),
-        "preview": bool(preview),
+        "temporal_fit": bool(temporal_fit), "fit_smoothness": float(fit_smoothness), "preview": bool(preview),
     }  # fmt: skip
     if frame_end > 0:
         options["stop"] = int(frame_end) + 1

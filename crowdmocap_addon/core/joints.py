@@ -62,6 +62,20 @@ SMPL_LIMBS: tuple[Limb, ...] = (
            tuple(COCO[f"{s}_{k}"] for k in ("hip", "knee", "ankle"))) for s in SIDES),
 )  # fmt: skip
 COCO_ANKLES: tuple[int, int] = (COCO["left_ankle"], COCO["right_ankle"])
+# The hinges (knees, elbows): the axis, in SMPL's rest frame, about which each bends the way it should
+# (a positive angle); T-pose elbows bend forward about -y (left) and +y (right), knees about +x.
+SMPL_HINGE_AXES: dict[int, tuple[float, float, float]] = {
+    SMPL["left_knee"]: (1.0, 0.0, 0.0),
+    SMPL["right_knee"]: (1.0, 0.0, 0.0),
+    SMPL["left_elbow"]: (0.0, -1.0, 0.0),
+    SMPL["right_elbow"]: (0.0, 1.0, 0.0),
+}
+# SMPL joints a COCO keypoint observes directly (same place on the body): SMPL joint -> COCO keypoint.
+SMPL_TO_COCO: dict[int, int] = {
+    SMPL[f"{s}_{part}"]: COCO[f"{s}_{part}"]
+    for s in SIDES
+    for part in ("hip", "knee", "ankle", "shoulder", "elbow", "wrist")
+}
 
 
 def _mirror(names: tuple[str, ...]) -> np.ndarray:

@@ -32,11 +32,13 @@ from .transaction_bpy import CreatedData, leave_edit_modes, transaction
 
 Report = Callable[[str, str], None]  # (level "INFO" | "WARNING", message)
 SKELETON_MISMATCH_M = 0.005
-_PROPERTY_DESCRIPTIONS = {
-    keyframes.CONFIDENCE_PROPERTY: "CrowdMocap confidence of this frame; 0 marks a frame filled in, not observed",
-    keyframes.CONTACT_LEFT_PROPERTY: "CrowdMocap probability that the left foot touches the ground",
-    keyframes.CONTACT_RIGHT_PROPERTY: "CrowdMocap probability that the right foot touches the ground",
-}
+_PROPERTY_DESCRIPTIONS = {  # name: (description, largest value)
+    keyframes.CONFIDENCE_PROPERTY: ("CrowdMocap confidence of this frame; 0 marks a frame filled in, not observed", 1),
+    keyframes.CONTACT_LEFT_PROPERTY: ("CrowdMocap probability that the left foot touches the ground", 1),
+    keyframes.CONTACT_RIGHT_PROPERTY: ("CrowdMocap probability that the right foot touches the ground", 1),
+    keyframes.QUALITY_PROPERTY: ("CrowdMocap quality of this frame: 0 observed, 1 filled in by the motion model "
+                                 "(not seen), 2 repaired (moved far from what was seen)", 2),
+}  # fmt: skip
 
 
 @dataclass(kw_only=True)
@@ -102,9 +104,9 @@ def _populate(
     for track, armature in zip(result.people, capture.armatures, strict=True):
         body = body_builder.build(track, armature)
         capture.bodies.append(body)
-        for name, description in _PROPERTY_DESCRIPTIONS.items():
+        for name, (description, largest) in _PROPERTY_DESCRIPTIONS.items():
             armature[name] = 0.0
-            armature.id_properties_ui(name).update(min=0.0, max=1.0, description=description)
+            armature.id_properties_ui(name).update(min=0.0, max=float(largest), description=description)
         visibility = keyframes.visibility_channels(track)
         armature_channels = keyframes.motion_channels(track, to_armature) + keyframes.property_channels(track)
         targets = [(armature, armature_channels + visibility), (body, visibility)]

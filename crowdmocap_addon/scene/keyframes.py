@@ -21,7 +21,8 @@ from .timeline import FRAME_OFFSET, scene_frames
 CONFIDENCE_PROPERTY = "crowdmocap_confidence"
 CONTACT_LEFT_PROPERTY = "crowdmocap_contact_left"
 CONTACT_RIGHT_PROPERTY = "crowdmocap_contact_right"
-CUSTOM_PROPERTIES = (CONFIDENCE_PROPERTY, CONTACT_LEFT_PROPERTY, CONTACT_RIGHT_PROPERTY)
+QUALITY_PROPERTY = "crowdmocap_quality"  # the result's per-frame quality code (0 observed, 1 filled, 2 repaired)
+CUSTOM_PROPERTIES = (CONFIDENCE_PROPERTY, CONTACT_LEFT_PROPERTY, CONTACT_RIGHT_PROPERTY, QUALITY_PROPERTY)
 VISIBILITY_PATHS = ("hide_viewport", "hide_render")
 ROOT_BONE = JOINT_NAMES[0]
 
@@ -94,16 +95,19 @@ def motion_channels(track: CapturedPerson, armature: WorldTransform) -> list[Cha
 
 
 def property_channels(track: CapturedPerson) -> list[Channel]:
-    """Per-frame confidence and left/right foot contact as custom-property curves on the armature object."""
+    """Per-frame confidence, left/right foot contact and quality as custom-property curves on the armature.
+
+    Quality is a code, not a measure: its keys are constant, so a frame never reads as "half repaired".
+    """
     frames = scene_frames(track.frames)
     contact = np.asarray(track.foot_contact, dtype=np.float64)
-    values = (np.asarray(track.confidence, dtype=np.float64), contact[:, 0], contact[:, 1])
+    quality = track.frame_quality.astype(np.float64)
+    values = (np.asarray(track.confidence, dtype=np.float64), contact[:, 0], contact[:, 1], quality)
     return [
-        Channel(
-            data_path=f'["{name}"]', index=0, group="CrowdMocap", frames=frames, values=value, interpolation="LINEAR"
-        )
+        Channel(data_path=f'["{name}"]', index=0, group="CrowdMocap", frames=frames, values=value,
+                interpolation="CONSTANT" if name == QUALITY_PROPERTY else "LINEAR")
         for name, value in zip(CUSTOM_PROPERTIES, values, strict=True)
-    ]
+    ]  # fmt: skip
 
 
 def visibility_channels(track: CapturedPerson) -> list[Channel]:

@@ -1,10 +1,14 @@
 """Every person's clean-up, in order: smoothing, the floor under everyone, feet on it, front/back flips
-mirrored back, foot contacts and locked feet; the result file's people come out."""
+mirrored back, foot contacts and locked feet; the result file's people come out.
+
+With ``temporal_fit`` the chain's output is only the start: every person's whole motion is then fitted
+at once against the evidence and the physics (``temporal_fit/``), and foot locking then holds
+the fit's own contacts exactly."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -29,6 +33,8 @@ class MotionSettings:
     foot_lock: bool
     ground_feet: bool = True
     fix_facing: bool = True
+    temporal_fit: bool = True
+    fit_smoothness: float = 1.0  # strength of the fit's motion prior
 
 
 def _smooth(person: PersonMotion, settings: MotionSettings) -> tuple[SmoothedMotion, np.ndarray]:
@@ -64,7 +70,7 @@ def finish_people(
     fit = fit_ground(np.concatenate([lowest_foot_points(j) for _, j in smoothed])) if smoothed else None
     ground = fit.plane if fit is not None else None
     up = np.asarray(ground.normal) if ground is not None else CAMERA_UP
-    result = []
+    result, estimates = [], []  # estimates: each person as the estimator gave them, flips mirrored back
     for person, (motion, joints) in zip(people, smoothed, strict=True):
         cancel.check()
         transl, person_joints = _stand(person, motion, joints, settings, camera=camera, ground=ground)
@@ -74,11 +80,12 @@ def finish_people(
                 person = unflip(person, flipped)  # noqa: PLW2901 - from here on, the corrected person
                 motion, joints = _smooth(person, settings)  # noqa: PLW2901
                 transl, person_joints = _stand(person, motion, joints, settings, camera=camera, ground=ground)
+        estimates.append(person)
         track = person.track
         contact = foot_contact(person_joints, settings.fps, ground, ankle_keypoints=track.keypoints[:, COCO_ANKLES],
                                focal_px=camera.focal_px)  # fmt: skip
         body_pose = motion.body_pose
-        if settings.foot_lock and len(track.frames) > 2:
+        if settings.foot_lock and not settings.temporal_fit and len(track.frames) > 2:
             body_pose = lock_feet(person.rest_joints, motion.global_orient, body_pose, transl, contact,
                                   fps=settings.fps, up=up).body_pose  # fmt: skip
         result.append(CapturedPerson(
@@ -88,4 +95,22 @@ def finish_people(
             foot_contact=np.clip(contact, 0.0, 1.0),
         ))  # fmt: skip
         meter.advance()
+    if settings.temporal_fit and result:
+        from .temporal_fit.fit import FitSettings  # torch: imported only when fitting
+        from .temporal_fit.people import fit_captured
+
+        cancel.check()
+        result, ground = fit_captured(result, estimates, camera, ground, fps=settings.fps,
+                              settings=FitSettings(smoothness=settings.fit_smoothness))  # fmt: skip
+        if settings.foot_lock:  # the fit's contacts, held exactly (the fit leaves planted feet a little loose)
+            up = np.asarray(ground.normal) if ground is not None else CAMERA_UP
+            result = [_locked(p, settings.fps, up) for p in result]
     return result, ground
+
+
+def _locked(person: CapturedPerson, fps: float, up: np.ndarray) -> CapturedPerson:
+    if person.num_frames <= 2:
+        return person
+    locked = lock_feet(person.rest_joints, person.global_orient, person.body_pose, person.transl,
+                       person.foot_contact, fps=fps, up=up)  # fmt: skip
+    return replace(person, body_pose=locked.body_pose)

@@ -51,6 +51,8 @@ class CaptureOptions:
     foot_lock: bool = _DEFAULT["foot_lock"]
     ground_feet: bool = _DEFAULT["ground_feet"]
     fix_facing: bool = _DEFAULT["fix_facing"]
+    temporal_fit: bool = _DEFAULT["temporal_fit"]
+    fit_smoothness: float = _DEFAULT["fit_smoothness"]
 
     def __post_init__(self) -> None:
         self.validate()

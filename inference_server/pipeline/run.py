@@ -79,7 +79,7 @@ def _frames_to_process(footage: Footage, options: CaptureOptions) -> int:
     return max(0, -(-(end - options.start) // options.stride))
 
 
-def _people_tracks(tracker: Tracker, options: CaptureOptions, *, fps: float) -> list[Track]:
+def people_tracks(tracker: Tracker, options: CaptureOptions, *, fps: float) -> list[Track]:
     """The tracker's tracks, with fragments of one person re-linked across occlusions when asked."""
     if not options.relink:
         return tracker.finish()
@@ -295,7 +295,7 @@ def _capture(plan: CapturePlan, factories: _Factories, progress: ProgressCallbac
     finally:
         backend.close()
     meter.finish()
-    tracks = _keep_people(_people_tracks(tracker, options, fps=float(clip.info.fps) / options.stride),
+    tracks = _keep_people(people_tracks(tracker, options, fps=float(clip.info.fps) / options.stride),
                           options.max_people)  # fmt: skip
     people_meter = StageMeter("estimate", len(tracks), "people", progress)
     warnings: list[str] = []
@@ -306,7 +306,8 @@ def _capture(plan: CapturePlan, factories: _Factories, progress: ProgressCallbac
         people = lift_people(tracks, smpl, camera, people_meter, cancel)
     settings = MotionSettings(fps=float(clip.info.fps) / options.stride, smoothing=options.smoothing,
                               foot_lock=options.foot_lock, ground_feet=options.ground_feet,
-                              fix_facing=options.fix_facing)  # fmt: skip
+                              fix_facing=options.fix_facing, temporal_fit=options.temporal_fit,
+                              fit_smoothness=options.fit_smoothness)  # fmt: skip
     motion_meter = StageMeter("motion", len(people), "people", progress)
     finished, ground = finish_people(people, camera, settings, motion_meter, cancel)
     motion_meter.finish()  # a fast stage may never have reached its reporting interval

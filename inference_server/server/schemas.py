@@ -95,6 +95,8 @@ class JobOptions(BaseModel):
     foot_lock: bool = _field("foot_lock")
     ground_feet: bool = _field("ground_feet")
     fix_facing: bool = _field("fix_facing")
+    temporal_fit: bool = _field("temporal_fit")
+    fit_smoothness: float = _field("fit_smoothness")
     preview: bool = Field(False, description="also render an overlay video (GET /v1/jobs/{id}/preview)")
 
     def capture_values(self) -> dict[str, Any]:

@@ -36,6 +36,9 @@ def test_info_summarises_a_result(tmp_path, capture):
     assert "3 people" in done.stdout
     assert "person 7: frames" in done.stdout
     assert "768x576" in done.stdout
+    quality = _cli("info", path, "--quality")
+    assert quality.returncode == 0, quality.stderr
+    assert quality.stdout.startswith(done.stdout) and "implausible person-frames" in quality.stdout
 
 
 def test_info_on_a_bad_file_exits_1_with_the_reason(tmp_path):

@@ -68,3 +68,17 @@ def test_convert_smpl_without_a_model_says_where_to_get_one(tmp_path):
 def test_usage_errors_exit_2():
     assert _cli("export").returncode == 2
     assert _cli("frobnicate").returncode == 2
+
+
+def test_info_summarises_a_result_and_reports_its_plausibility(tmp_path, capture):
+    result = write_result(tmp_path / "take.npz", capture)
+    done = _cli("info", result)
+    assert done.returncode == 0, done.stderr
+    assert "3 people, 33 person-frames" in done.stdout and "plausibility" not in done.stdout
+    assert "person 4: frames" in done.stdout and " observed, " in done.stdout
+    done = _cli("info", result, "--quality")
+    assert done.returncode == 0, done.stderr
+    assert "implausible person-frames" in done.stdout and "foot skate during contacts" in done.stdout
+    (tmp_path / "broken.npz").write_bytes(b"not a result")
+    done = _cli("info", tmp_path / "broken.npz", "--quality")
+    assert done.returncode == 1 and "error" in done.stderr and "Traceback" not in done.stderr

@@ -21,6 +21,7 @@ from .schema import (
     FORMAT_NAME,
     FORMAT_VERSION,
     META_KEY,
+    OPTIONAL_PERSON_FIELDS,
     PERSON_FIELDS,
     PERSON_PREFIX,
     BodyModelInfo,
@@ -166,6 +167,9 @@ def _read_person(archive: Any, entry: _Meta) -> CapturedPerson:
         if key not in archive.files:
             raise ResultFormatError(f"person {person_id}: array '{key}' is missing")
         arrays[name] = archive[key]
+    for name in OPTIONAL_PERSON_FIELDS:  # added by a later minor version: absent from older files
+        key = person_key(person_id, name)
+        arrays[name] = archive[key] if key in archive.files else None
     track = CapturedPerson(id=person_id, **arrays)
     validate_person(track)
     listed = (entry.integer("first_frame"), entry.integer("last_frame"), entry.integer("num_frames"))

@@ -1,4 +1,4 @@
-"""The CrowdMocap result format, version 1.0: constants, typed containers and checks.
+"""The CrowdMocap result format, version 1.1: constants, typed containers and checks.
 
 Specified in docs/result-format.md. Both the writer (server) and the reader (add-on) validate through
 ``validate_person`` and ``validate_capture`` here, so the writer can never produce a file the reader
@@ -16,7 +16,7 @@ import numpy as np
 from ..joints import JOINT_NAMES, NUM_BODY_JOINTS, NUM_JOINTS, NUM_KEYPOINTS
 
 FORMAT_NAME = "crowdmocap.result"
-FORMAT_VERSION = (1, 0)
+FORMAT_VERSION = (1, 1)
 META_KEY = "meta"
 PERSON_PREFIX = "person/"
 NUM_BETAS = 10
@@ -35,6 +35,15 @@ PERSON_FIELDS: dict[str, tuple[int | str, ...]] = {
     "confidence": ("T",),
     "foot_contact": ("T", 2),
 }
+
+# Optional per-person arrays, with the minor version that added them; a file without one reads as None.
+OPTIONAL_PERSON_FIELDS: dict[str, tuple[int | str, ...]] = {"quality": ("T",)}  # 1.1
+
+# Per-frame quality codes (``CapturedPerson.quality``, uint8): how far to trust each frame's body.
+QUALITY_OBSERVED = 0  # the person was seen and the motion agrees with what was seen
+QUALITY_FILLED = 1  # not seen (occluded, missed): the motion model filled it in
+QUALITY_REPAIRED = 2  # seen, but the motion was moved far from the evidence to stay physically plausible
+QUALITY_NAMES = ("observed", "filled", "repaired")
 
 
 class ResultFormatError(ValueError):
@@ -114,10 +123,18 @@ class CapturedPerson:
     bbox: np.ndarray  # (T, 4) x0, y0, x1, y1 pixels
     confidence: np.ndarray  # (T,) 0 marks a frame filled in, not observed
     foot_contact: np.ndarray  # (T, 2) left/right contact probability
+    quality: np.ndarray | None = None  # (T,) uint8 QUALITY_* codes (format 1.1); None: see ``frame_quality``
 
     @property
     def num_frames(self) -> int:
         return int(self.frames.shape[0])
+
+    @property
+    def frame_quality(self) -> np.ndarray:
+        """(T,) quality codes; for a file without them (1.0), observed where confidence > 0, else filled."""
+        if self.quality is not None:
+            return np.asarray(self.quality, dtype=np.uint8)
+        return np.where(np.asarray(self.confidence) > 0, QUALITY_OBSERVED, QUALITY_FILLED).astype(np.uint8)
 
 
 @dataclass(kw_only=True)
@@ -146,16 +163,7 @@ def validate_person(track: CapturedPerson) -> None:
     where = f"person {track.id}"
     if not isinstance(track.id, int | np.integer) or isinstance(track.id, bool) or track.id < 0:
         raise ResultFormatError(f"person id {track.id!r} must be a non-negative integer")
-    frames = np.asarray(track.frames)
-    if frames.ndim != 1 or frames.shape[0] == 0:
-        raise ResultFormatError(f"{where}: 'frames' must be a non-empty 1-D array, got shape {frames.shape}")
-    if frames.dtype.kind not in "iu":
-        raise ResultFormatError(f"{where}: 'frames' must hold integers, got {frames.dtype}")
-    if frames.size > 1 and np.any(np.diff(frames) <= 0):
-        raise ResultFormatError(f"{where}: 'frames' must be strictly increasing")
-    if frames[0] < 0:
-        raise ResultFormatError(f"{where}: 'frames' holds a negative frame index")
-    count = frames.shape[0]
+    count = _validate_frames(np.asarray(track.frames), where)
     for name, spec in PERSON_FIELDS.items():
         value = np.asarray(getattr(track, name))
         expected = _expected_shape(spec, count)
@@ -170,6 +178,28 @@ def validate_person(track: CapturedPerson) -> None:
         value = np.asarray(getattr(track, name))
         if np.any(value < 0) or np.any(value > 1):
             raise ResultFormatError(f"{where}: '{name}' must lie in [0, 1]")
+    if track.quality is not None:
+        _validate_quality(np.asarray(track.quality), count, where)
+
+
+def _validate_frames(frames: np.ndarray, where: str) -> int:
+    """The frame count, once ``frames`` is known to be non-empty, integer, increasing and non-negative."""
+    if frames.ndim != 1 or frames.shape[0] == 0:
+        raise ResultFormatError(f"{where}: 'frames' must be a non-empty 1-D array, got shape {frames.shape}")
+    if frames.dtype.kind not in "iu":
+        raise ResultFormatError(f"{where}: 'frames' must hold integers, got {frames.dtype}")
+    if frames.size > 1 and np.any(np.diff(frames) <= 0):
+        raise ResultFormatError(f"{where}: 'frames' must be strictly increasing")
+    if frames[0] < 0:
+        raise ResultFormatError(f"{where}: 'frames' holds a negative frame index")
+    return int(frames.shape[0])
+
+
+def _validate_quality(quality: np.ndarray, count: int, where: str) -> None:
+    if quality.shape != (count,) or quality.dtype.kind not in "iu":
+        raise ResultFormatError(f"{where}: 'quality' must be ({count},) integers, got {quality.shape} {quality.dtype}")
+    if np.any((quality < 0) | (quality >= len(QUALITY_NAMES))):
+        raise ResultFormatError(f"{where}: 'quality' codes must be 0 (observed), 1 (filled) or 2 (repaired)")
 
 
 def _finite(value: float, what: str) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 from .schema import (
     FORMAT_NAME,
     META_KEY,
+    OPTIONAL_PERSON_FIELDS,
     PERSON_FIELDS,
     CapturedPerson,
     CaptureResult,
@@ -28,6 +29,7 @@ from .schema import (
 
 FLOAT_DTYPE = np.float32
 FRAME_DTYPE = np.int64
+QUALITY_DTYPE = np.uint8
 
 
 def _stored(track: CapturedPerson) -> CapturedPerson:
@@ -42,6 +44,7 @@ def _stored(track: CapturedPerson) -> CapturedPerson:
         else:
             with np.errstate(over="ignore"):  # overflow to inf is reported by validation below
                 converted[name] = np.ascontiguousarray(value, dtype=FLOAT_DTYPE)
+    converted["quality"] = np.ascontiguousarray(track.frame_quality, dtype=QUALITY_DTYPE)  # always written (1.1)
     return replace(track, id=int(track.id), **converted)
 
 
@@ -86,7 +89,7 @@ def write_result(path: str | Path, result: CaptureResult) -> Path:
         raise ResultFormatError(f"meta cannot be written as JSON: {exc}") from exc
     arrays: dict[str, np.ndarray] = {META_KEY: np.array(meta_json)}
     for track in stored.people:
-        for name in PERSON_FIELDS:
+        for name in (*PERSON_FIELDS, *OPTIONAL_PERSON_FIELDS):
             arrays[person_key(track.id, name)] = getattr(track, name)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from crowdmocap_addon.core.joints import SMPL_TO_COCO
+
 NOSE, L_EAR, R_EAR = 0, 7, 8
 L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW, L_WRIST, R_WRIST = 11, 12, 13, 14, 15, 16
 L_PINKY, R_PINKY, L_INDEX, R_INDEX = 17, 18, 19, 20
@@ -13,4 +15,4 @@ L_HEEL, R_HEEL, L_FOOT_INDEX, R_FOOT_INDEX = 29, 30, 31, 32
 OBSERVED = {1: L_HIP, 2: R_HIP, 4: L_KNEE, 5: R_KNEE, 7: L_ANKLE, 8: R_ANKLE, 16: L_SHOULDER, 17: R_SHOULDER,
             18: L_ELBOW, 19: R_ELBOW, 20: L_WRIST, 21: R_WRIST}  # fmt: skip
 # the same joints' COCO-17 keypoint indices, for the 2D reprojection fit
-OBSERVED_COCO = {1: 11, 2: 12, 4: 13, 5: 14, 7: 15, 8: 16, 16: 5, 17: 6, 18: 7, 19: 8, 20: 9, 21: 10}
+OBSERVED_COCO = SMPL_TO_COCO

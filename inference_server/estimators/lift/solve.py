@@ -24,7 +24,7 @@ from scipy.optimize import least_squares
 
 from crowdmocap_addon.core.body.skeleton import forward_kinematics
 from crowdmocap_addon.core.geometry import axis_angle_to_matrix, matrix_to_axis_angle, swing_rotation
-from crowdmocap_addon.core.joints import NUM_JOINTS, PARENTS
+from crowdmocap_addon.core.joints import NUM_JOINTS, PARENTS, SMPL_HINGE_AXES
 from crowdmocap_addon.core.result.schema import PinholeCamera
 
 from .landmarks import (
@@ -149,15 +149,14 @@ def _head(rest: np.ndarray, lm: np.ndarray, world: np.ndarray, neck_pos: np.ndar
 
 def _arms(rest: np.ndarray, lm: np.ndarray, world: np.ndarray) -> None:
     across_rest = 2 * KNUCKLE_OFFSET
-    for side, (sho, elb, wri, hand, l_sho, l_elb, l_wri, l_idx, l_pky) in enumerate((
+    for sho, elb, wri, hand, l_sho, l_elb, l_wri, l_idx, l_pky in (
         (16, 18, 20, 22, L_SHOULDER, L_ELBOW, L_WRIST, L_INDEX, L_PINKY),
         (17, 19, 21, 23, R_SHOULDER, R_ELBOW, R_WRIST, R_INDEX, R_PINKY),
-    )):  # fmt: skip
+    ):
         across = lm[l_idx] - lm[l_pky]
         world[sho] = _bone(rest[elb] - rest[sho], lm[l_elb] - lm[l_sho], rest[wri] - rest[elb], lm[l_wri] - lm[l_elb])
         world[elb] = _bone(rest[wri] - rest[elb], lm[l_wri] - lm[l_elb], across_rest, across)
-        hinge = np.array([0.0, -1.0 if side == 0 else 1.0, 0.0])  # T-pose elbows bend forward: left -y, right +y
-        world[elb] = _limit_hinge(world[sho], world[elb], hinge)
+        world[elb] = _limit_hinge(world[sho], world[elb], np.array(SMPL_HINGE_AXES[elb]))
         hand_target = (lm[l_idx] + lm[l_pky]) / 2
         world[wri] = _bone(rest[hand] - rest[wri], hand_target - lm[l_wri], across_rest, across)
         world[hand] = world[wri]
@@ -172,7 +171,7 @@ def _legs(rest: np.ndarray, lm: np.ndarray, world: np.ndarray) -> None:
         world[hip] = _bone(rest[knee] - rest[hip], lm[l_knee] - lm[l_hip], rest[ankle] - rest[knee],
                            lm[l_ank] - lm[l_knee])  # fmt: skip
         world[knee] = _bone(rest[ankle] - rest[knee], lm[l_ank] - lm[l_knee], HEEL_OFFSET, heel)
-        world[knee] = _limit_hinge(world[hip], world[knee], np.array([1.0, 0.0, 0.0]))  # knees flex about +x
+        world[knee] = _limit_hinge(world[hip], world[knee], np.array(SMPL_HINGE_AXES[knee]))
         world[ankle] = _bone(rest[foot] + TOE_TIP_OFFSET - rest[ankle], lm[l_toe] - lm[l_ank], HEEL_OFFSET, heel)
         world[foot] = world[ankle]
 

@@ -17,6 +17,8 @@ pytestmark = pytest.mark.blender
 @pytest.fixture
 def imported(bpy_empty, tmp_path):
     capture = exact_capture(seed=2, people=3, frames=8)
+    person = capture.people[1]
+    person.quality = (np.arange(person.num_frames) % 3).astype(np.uint8)  # observed, filled, repaired, ...
     return capture, import_result(bpy_empty.context, write(tmp_path, capture))
 
 
@@ -85,6 +87,7 @@ def test_custom_property_curves_carry_confidence_and_foot_contact(bpy_empty, imp
         assert armature["crowdmocap_confidence"] == pytest.approx(track.confidence[index], abs=1e-6)
         assert armature["crowdmocap_contact_left"] == pytest.approx(track.foot_contact[index, 0], abs=1e-6)
         assert armature["crowdmocap_contact_right"] == pytest.approx(track.foot_contact[index, 1], abs=1e-6)
+        assert armature["crowdmocap_quality"] == track.frame_quality[index] == index % 3
 
 
 def test_people_are_visible_only_over_their_frames(bpy_empty, imported):

@@ -109,6 +109,9 @@ def test_property_channels_carry_confidence_and_contacts():
     np.testing.assert_array_equal(channels['["crowdmocap_confidence"]'].values, track.confidence)
     np.testing.assert_array_equal(channels['["crowdmocap_contact_left"]'].values, track.foot_contact[:, 0])
     np.testing.assert_array_equal(channels['["crowdmocap_contact_right"]'].values, track.foot_contact[:, 1])
+    quality = channels['["crowdmocap_quality"]']
+    np.testing.assert_array_equal(quality.values, track.frame_quality)
+    assert quality.interpolation == "CONSTANT" and channels['["crowdmocap_confidence"]'].interpolation == "LINEAR"
 
 
 def test_visibility_is_hidden_outside_the_track_with_constant_keys():

@@ -31,7 +31,8 @@ def _facing_against_walk(person_track) -> np.ndarray:
 
 
 def _finish(person, **changes):
-    settings = MotionSettings(fps=FPS, smoothing=0.0, foot_lock=False, ground_feet=False, fix_facing=True)
+    settings = MotionSettings(fps=FPS, smoothing=0.0, foot_lock=False, ground_feet=False, fix_facing=True,
+                              temporal_fit=False)  # fmt: skip
     settings = replace(settings, **changes)
     (done,), _ = finish_people([person], CAMERA, settings, StageMeter("motion", 1, "people", None), CancelToken())
     return done

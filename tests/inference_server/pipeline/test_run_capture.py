@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.plausibility import assess
 from crowdmocap_addon.core.result.reader import read_result
+from crowdmocap_addon.core.result.schema import QUALITY_FILLED
 from inference_server.motion.facing import facing_directions, travel_directions
 from inference_server.pipeline.options import CaptureOptions, OptionsError
 from inference_server.pipeline.progress import CancelToken, PipelineCancelled, PipelineError
@@ -160,3 +162,23 @@ def test_unreadable_footage_and_bad_options_fail_before_any_work(tmp_path):
     with pytest.raises(OptionsError, match="no frames"):
         run_capture(STREET, tmp_path / "r.npz", CaptureOptions(start=500, models_dir=str(tmp_path)))
     assert not (tmp_path / "r.npz").exists()
+
+
+def test_the_temporal_fit_makes_the_street_motion_plausible_and_marks_each_frame(replay, tmp_path):
+    fitted = read_result(run_capture(STREET, tmp_path / "f.npz", CaptureOptions(), pose_backend_factory=replay)
+                         .result_path)  # fmt: skip
+    chain = read_result(run_capture(STREET, tmp_path / "c.npz", CaptureOptions(temporal_fit=False),
+                                    pose_backend_factory=replay).result_path)  # fmt: skip
+    assert fitted.pipeline.options["temporal_fit"] is True and chain.pipeline.options["temporal_fit"] is False
+    before, after = assess(chain), assess(fitted)
+    print(
+        f"implausible {before.implausible:.3f} -> {after.implausible:.3f}, peak pelvis "
+        f"{before.peak_pelvis_speed:.1f} -> {after.peak_pelvis_speed:.1f} m/s, reprojection "
+        f"{before.reprojection_px:.2f} -> {after.reprojection_px:.2f} px"
+    )
+    assert after.implausible < 0.02 < before.implausible
+    assert after.peak_pelvis_speed < 5.0 < before.peak_pelvis_speed
+    assert after.reprojection_px < before.reprojection_px + 0.5
+    for person in fitted.people:  # every frame marked; the tracker's filled-in frames stay "filled"
+        assert person.quality is not None
+        np.testing.assert_array_equal(person.quality == QUALITY_FILLED, person.confidence == 0)

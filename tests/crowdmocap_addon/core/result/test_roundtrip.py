@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from crowdmocap_addon.core.result.reader import read_result
-from crowdmocap_addon.core.result.schema import FORMAT_NAME, PERSON_FIELDS, ResultFormatError, person_key
+from crowdmocap_addon.core.result.schema import (
+    FORMAT_NAME,
+    OPTIONAL_PERSON_FIELDS,
+    PERSON_FIELDS,
+    QUALITY_FILLED,
+    QUALITY_OBSERVED,
+    QUALITY_REPAIRED,
+    ResultFormatError,
+    person_key,
+)
 from crowdmocap_addon.core.result.writer import write_result
 from tests.helpers.captures import make_capture
 
@@ -43,8 +52,10 @@ def test_file_layout_is_the_documented_one(tmp_path, capture):
         meta = json.loads(str(archive["meta"]))
         assert archive["meta"].shape == ()
         assert meta["format"] == FORMAT_NAME
-        assert meta["version"] == "1.0"
-        assert set(archive.files) == {"meta"} | {person_key(t.id, f) for t in capture.people for f in PERSON_FIELDS}
+        assert meta["version"] == "1.1"
+        fields = (*PERSON_FIELDS, *OPTIONAL_PERSON_FIELDS)
+        assert set(archive.files) == {"meta"} | {person_key(t.id, f) for t in capture.people for f in fields}
+        assert archive["person/1/quality"].dtype == np.uint8
         assert archive["person/1/body_pose"].shape == (12, 23, 3)
         assert archive["person/1/betas"].shape == (10,)
     assert meta["people"][1] == {
@@ -54,6 +65,40 @@ def test_file_layout_is_the_documented_one(tmp_path, capture):
         "num_frames": 11,
     }
     assert meta["camera"] == {"model": "pinhole", "focal_px": 960.0, "principal_point": [384.0, 288.0]}
+
+
+def test_per_frame_quality_round_trips_and_a_1_0_file_reads_without_it(tmp_path, capture):
+    quality = np.full(capture.people[0].num_frames, QUALITY_OBSERVED, np.uint8)
+    quality[[2, 3]], quality[5] = QUALITY_FILLED, QUALITY_REPAIRED
+    capture.people[0].quality = quality
+    path = write_result(tmp_path / "q.npz", capture)
+    back = read_result(path)
+    np.testing.assert_array_equal(back.people[0].quality, quality)
+    derived = np.where(capture.people[1].confidence > 0, QUALITY_OBSERVED, QUALITY_FILLED)
+    np.testing.assert_array_equal(back.people[1].quality, derived)  # written from the confidence when not set
+
+    def as_1_0(arrays, meta):  # what a 1.0 writer wrote: no quality arrays
+        meta["version"] = "1.0"
+        for key in [k for k in arrays if k.endswith("/quality")]:
+            del arrays[key]
+
+    _rewrite(path, as_1_0)
+    old = read_result(path)
+    assert old.version == (1, 0) and all(p.quality is None for p in old.people)
+    confidence = old.people[0].confidence
+    np.testing.assert_array_equal(old.people[0].frame_quality, np.where(confidence > 0, 0, 1))
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [(np.full(12, 3, np.uint8), "codes must be 0"), (np.zeros(11, np.uint8), "must be \\(12,\\) integers"),
+     (np.zeros(12, np.float32), "must be \\(12,\\) integers")],
+)  # fmt: skip
+def test_bad_quality_arrays_are_refused(tmp_path, capture, bad, message):
+    path = write_result(tmp_path / "q.npz", capture)
+    _rewrite(path, lambda arrays, meta: arrays.__setitem__("person/1/quality", bad))
+    with pytest.raises(ResultFormatError, match=message):
+        read_result(path)
 
 
 def test_capture_without_ground_or_people_round_trips(tmp_path):

@@ -1,0 +1,93 @@
+"""Motion plausibility on the shared street clip: today's clean-up chain against the temporal fit, same run.
+
+The embedded defaults (NanoDet-g + BlazePose's landmark network, tracking with re-linking, the lift) make
+every person's per-frame estimate once; the motion stage then runs twice on the same estimates, with
+``temporal_fit`` off and on, and each result is scored by ``crowdmocap_addon.core.plausibility`` (no ground
+truth needed: sinking, floating, pelvis jumps, acceleration, foot skate, stance share, reprojection).
+
+.venv/bin/python bench/motion_quality.py [--clip tests/data/vtest_first10s.avi] [--stop N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from crowdmocap_addon.core.plausibility import Plausibility, assess  # noqa: E402
+from crowdmocap_addon.core.result.schema import CaptureResult  # noqa: E402
+from inference_server.estimators.lift.people import lift_people  # noqa: E402
+from inference_server.motion.clean_up import MotionSettings, finish_people  # noqa: E402
+from inference_server.pipeline.backends import open_pose_backend  # noqa: E402
+from inference_server.pipeline.options import CaptureOptions  # noqa: E402
+from inference_server.pipeline.progress import CancelToken, StageMeter  # noqa: E402
+from inference_server.pipeline.run import Captured, assemble, people_tracks, plan_capture  # noqa: E402
+from inference_server.pipeline.stream import pose_and_track  # noqa: E402
+from inference_server.tracking.tracker import Tracker, TrackerSettings  # noqa: E402
+
+ROWS = (
+    ("implausible person-frames %", lambda q: 100 * q.implausible),
+    ("  sinking > 5 cm %", lambda q: None if q.sinking is None else 100 * q.sinking),
+    ("  floating > 25 cm %", lambda q: None if q.floating is None else 100 * q.floating),
+    ("  pelvis > 4 m/s %", lambda q: 100 * q.teleporting),
+    ("peak pelvis speed m/s", lambda q: q.peak_pelvis_speed),
+    ("median RMS joint acceleration m/s²", lambda q: q.median_rms_acceleration),
+    ("foot skate during contacts cm/s", lambda q: None if q.foot_skate is None else 100 * q.foot_skate),
+    ("stance share % of foot-frames", lambda q: 100 * q.stance_share),
+    ("reprojection median px", lambda q: q.reprojection_px),
+)
+
+
+def _cell(value: float | None) -> str:
+    return f"{'n/a':>12}" if value is None else f"{value:12.2f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clip", type=Path, default=REPO / "tests" / "data" / "vtest_first10s.avi")
+    parser.add_argument("--stop", type=int)
+    args = parser.parse_args()
+    options = CaptureOptions(stop=args.stop)
+    plan = plan_capture(args.clip, options)
+    tracker, cancel = Tracker(TrackerSettings(min_length=options.min_track_length)), CancelToken()
+    backend = open_pose_backend(plan.models)
+    try:
+        frames = pose_and_track(plan.clip, plan.span, backend=backend, tracker=tracker,
+                                meter=StageMeter("poses", plan.total, "frames", None), cancel=cancel,
+                                tracked_regions=options.tracked_regions)  # fmt: skip
+    finally:
+        backend.close()
+    fps = float(plan.clip.info.fps) / options.stride
+    tracks = people_tracks(tracker, options, fps=fps)
+    start = time.perf_counter()
+    estimates = lift_people(tracks, None, plan.camera, StageMeter("lift", len(tracks), "people", None), cancel)
+    lift_seconds = time.perf_counter() - start
+    person_frames = sum(len(t.frames) for t in tracks)
+    settings = MotionSettings(fps=fps, smoothing=options.smoothing, foot_lock=True)
+    reports: dict[str, Plausibility] = {}
+    timings: dict[str, float] = {}
+    for label, fitted in (("clean-up chain", False), ("temporal fit", True)):
+        start = time.perf_counter()
+        people, ground = finish_people(estimates, plan.camera, replace(settings, temporal_fit=fitted),
+                                       StageMeter("motion", len(estimates), "people", None), cancel)  # fmt: skip
+        timings[label] = time.perf_counter() - start
+        result: CaptureResult = assemble(plan, Captured(people=people, ground=ground, frames=frames,
+                                                        body_kind="standin", warnings=[]))  # fmt: skip
+        reports[label] = assess(result)
+    print(f"{args.clip.name}: {frames} frames, {len(tracks)} people, {person_frames} person-frames")
+    print(f"{'':<38}" + "".join(f"{label:>16}" for label in reports))
+    for name, value in ROWS:
+        print(f"{name:<38}" + "".join(f"{_cell(value(q)):>16}" for q in reports.values()))
+    lift_ms = lift_seconds * 1000 / max(person_frames, 1)
+    print(f"{'lift ms per person-frame':<38}" + "".join(f"{lift_ms:16.2f}" for _ in reports))
+    print(f"{'motion stage ms per person-frame':<38}"
+          + "".join(f"{timings[k] * 1000 / max(person_frames, 1):16.2f}" for k in reports))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""The fit's energy, term by term: what the evidence says, and what a human body on a floor can do.
+
+Every term is a mean over the elements it constrains, each residual divided by the size of error that
+is normal for it (``Scales``), so a term near 1 means "about as wrong as expected" and weights compare
+like with like. Tensors are batched (P people, T frames); ``valid`` masks the padding of shorter tracks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from crowdmocap_addon.core.joints import SMPL_FEET, SMPL_HINGE_AXES
+
+PELVIS = 0
+
+
+@dataclass(kw_only=True, frozen=True)
+class Scales:
+    """The size of a normal error for each term (what a residual is divided by)."""
+
+    keypoint: float = 0.2  # body heights: Geman-McClure scale, beyond which a keypoint stops pulling
+    rotation: float = 0.25  # radians between the fit and the per-frame estimator for a joint
+    contact_height: float = 0.02  # m: a planted foot's lowest joint above (or under) the floor
+    penetration: float = 0.01  # m under the floor
+    support: float = 0.05  # m: the lowest foot joint of someone standing or walking above the floor (Cauchy)
+    contact_speed: float = 0.05  # m/s of a planted foot
+    root_acceleration: float = 3.0  # m/s² of the pelvis (a walker's is ~2-5)
+    joint_acceleration: float = 15.0  # m/s² of any joint (a walker's swinging wrist reaches ~10-20)
+    overspeed: float = 0.5  # m/s above the speed limit
+    hinge_twist: float = 0.3  # how far a knee or elbow turns off its hinge axis (|R a - a|)
+    hyperextension: float = 0.05  # sin of the angle a hinge bends backwards past its allowance
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Everything the terms read, as tensors."""
+
+    valid: torch.Tensor  # (P, T) bool: a real frame, not padding
+    keypoints: torch.Tensor  # (P, T, K, 2) pixels of the COCO keypoints that observe SMPL joints
+    keypoint_weight: torch.Tensor  # (P, T, K) confidence; 0 where not evidence
+    body_height_px: torch.Tensor  # (P,) the person's typical image height, for scale-free keypoint errors
+    prior: torch.Tensor  # (P, T, 24, 3, 3) the per-frame estimator's local rotations
+    prior_weight: torch.Tensor  # (P, T) its confidence; 0 on filled-in frames
+    contact: torch.Tensor  # (P, T, 2) left/right planted probability
+    fps: float
+
+
+def _masked_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    total = weights.sum()
+    return (values * weights).sum() / total.clamp(min=1e-9)
+
+
+def reprojection(projected: torch.Tensor, batch: Batch, scales: Scales) -> torch.Tensor:
+    """Robust (Geman-McClure) distance of the projected joints to their keypoints, in body heights."""
+    distance = (projected - batch.keypoints).norm(dim=-1) / batch.body_height_px[:, None, None]
+    squared = (distance / scales.keypoint) ** 2
+    return _masked_mean(squared / (1.0 + squared), batch.keypoint_weight)
+
+
+def estimator_agreement(local: torch.Tensor, batch: Batch, scales: Scales) -> torch.Tensor:
+    """Chordal distance of every local rotation to the per-frame estimator's, where it saw the person."""
+    chordal = ((local - batch.prior) ** 2).sum(dim=(-1, -2)) / (2 * scales.rotation**2)  # ~ (angle / scale)²
+    return _masked_mean(chordal.mean(dim=-1), batch.prior_weight)
+
+
+def _feet_heights(joints: torch.Tensor, normal: torch.Tensor, offset: float) -> torch.Tensor:
+    """(P, T, 2, 2) height above the floor of each side's (ankle, toes)."""
+    feet = joints[:, :, [j for foot in SMPL_FEET for j in foot]]  # (P, T, 4, 3)
+    return ((feet @ normal) + offset).reshape(*feet.shape[:2], 2, 2)
+
+
+def floor_contact(
+    joints: torch.Tensor, normal: torch.Tensor, offset: float, batch: Batch, scales: Scales
+) -> torch.Tensor:
+    """Feet and floor: planted feet touch it, no foot joint is under it, and someone always stands on it.
+
+    The last is what holds a person whose contacts are unknown to the floor: in a crowd, nearly every
+    frame of nearly everyone has a foot down. It is robust (Cauchy: a real jump costs little) but never
+    flat, so a person placed 30 cm above the floor is still pulled down (Geman-McClure let them float).
+    """
+    heights = _feet_heights(joints, normal, offset)
+    lowest = _soft_min(heights)  # (P, T, 2): each side's lowest joint
+    weights = batch.contact * batch.valid[..., None]
+    touching = _masked_mean((lowest / scales.contact_height) ** 2, weights)
+    valid = batch.valid.float()
+    under = _masked_mean(((torch.relu(-heights) / scales.penetration) ** 2).sum((-1, -2)), valid)
+    standing = (_soft_min(lowest) / scales.support) ** 2
+    return touching + under + _masked_mean(torch.log1p(standing), valid)
+
+
+def _soft_min(values: torch.Tensor, softness: float = 0.01) -> torch.Tensor:
+    """A smooth minimum over the last axis (within ``softness`` metres of the true one)."""
+    return -torch.logsumexp(-values / softness, dim=-1) * softness
+
+
+def _pairs(valid: torch.Tensor) -> torch.Tensor:
+    """(P, T - 1) both frames of a consecutive pair are real."""
+    return (valid[:, 1:] & valid[:, :-1]).float()
+
+
+def _triples(valid: torch.Tensor) -> torch.Tensor:
+    return (valid[:, 2:] & valid[:, 1:-1] & valid[:, :-2]).float()
+
+
+def planted_feet_still(joints: torch.Tensor, batch: Batch, scales: Scales) -> torch.Tensor:
+    """A foot in contact does not move (what foot locking enforced after the fact)."""
+    feet = joints[:, :, [j for foot in SMPL_FEET for j in foot]].reshape(*joints.shape[:2], 2, 2, 3)
+    speed = (feet[:, 1:] - feet[:, :-1]).norm(dim=-1) * batch.fps  # (P, T - 1, 2, 2)
+    planted = batch.contact[:, 1:] * batch.contact[:, :-1] * _pairs(batch.valid)[..., None]
+    return _masked_mean(((speed / scales.contact_speed) ** 2).mean(-1), planted)
+
+
+def smooth_motion(joints: torch.Tensor, batch: Batch, scales: Scales) -> tuple[torch.Tensor, torch.Tensor]:
+    """(root, all joints) acceleration in units of a walker's: the motion prior that also fills the gaps."""
+    acceleration = (joints[:, 2:] - 2 * joints[:, 1:-1] + joints[:, :-2]) * batch.fps**2  # (P, T - 2, 24, 3)
+    weights = _triples(batch.valid)
+    root = _masked_mean(((acceleration[:, :, PELVIS] / scales.root_acceleration) ** 2).sum(-1), weights)
+    every = _masked_mean(((acceleration / scales.joint_acceleration) ** 2).sum(-1).mean(-1), weights)
+    return root, every
+
+
+def bounded_speed(joints: torch.Tensor, max_speed: float, batch: Batch, scales: Scales) -> torch.Tensor:
+    """The pelvis never moves faster than a person in a crowd can."""
+    speed = (joints[:, 1:, PELVIS] - joints[:, :-1, PELVIS]).norm(dim=-1) * batch.fps
+    return _masked_mean((torch.relu(speed - max_speed) / scales.overspeed) ** 2, _pairs(batch.valid))
+
+
+def hinge_limits(local: torch.Tensor, batch: Batch, scales: Scales, allowance: float) -> torch.Tensor:
+    """Knees and elbows turn about their hinge axis only, and bend backwards no more than ``allowance`` rad."""
+    total = local.new_zeros(())
+    weights = batch.valid.float()
+    hinges = local[:, :, list(SMPL_HINGE_AXES)].unbind(dim=2)  # one gather, then split (see body.forward_kinematics)
+    for rotation, axis_tuple in zip(hinges, SMPL_HINGE_AXES.values(), strict=True):
+        axis = local.new_tensor(axis_tuple)
+        across = local.new_tensor([axis_tuple[1], axis_tuple[2], axis_tuple[0]])  # any unit vector ⊥ axis
+        twist = ((rotation @ axis) - axis).norm(dim=-1) / scales.hinge_twist
+        bend = torch.cross(across.expand_as(rotation[..., 0]), rotation @ across, dim=-1) @ axis  # sin(angle)
+        backwards = torch.relu(-bend - torch.sin(local.new_tensor(allowance))) / scales.hyperextension
+        total = total + _masked_mean(twist**2 + backwards**2, weights)
+    return total / len(SMPL_HINGE_AXES)
