@@ -35,6 +35,7 @@ class MotionSettings:
     fix_facing: bool = True
     temporal_fit: bool = True
     fit_smoothness: float = 1.0  # strength of the fit's motion prior
+    device: str = "auto"  # where the fit runs: auto (CUDA when there is one), cpu, cuda, cuda:N
 
 
 def _smooth(person: PersonMotion, settings: MotionSettings) -> tuple[SmoothedMotion, np.ndarray]:
@@ -96,12 +97,14 @@ def finish_people(
         ))  # fmt: skip
         meter.advance()
     if settings.temporal_fit and result:
-        from .temporal_fit.fit import FitSettings  # torch: imported only when fitting
+        from ..devices import resolve_device  # torch: imported only when fitting
+        from .temporal_fit.fit import FitSettings
         from .temporal_fit.people import fit_captured
 
         cancel.check()
-        result, ground = fit_captured(result, estimates, camera, ground, fps=settings.fps,
-                              settings=FitSettings(smoothness=settings.fit_smoothness))  # fmt: skip
+        fit = FitSettings(smoothness=settings.fit_smoothness, device=str(resolve_device(settings.device)))
+        result, ground = fit_captured(result, estimates, camera, ground, fps=settings.fps, settings=fit,
+                                      check=cancel.check)  # fmt: skip
         if settings.foot_lock:  # the fit's contacts, held exactly (the fit leaves planted feet a little loose)
             up = np.asarray(ground.normal) if ground is not None else CAMERA_UP
             result = [_locked(p, settings.fps, up) for p in result]

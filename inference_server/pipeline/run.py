@@ -181,7 +181,16 @@ def run_capture(
 
 
 def plan_capture(footage: str | Path, options: CaptureOptions) -> CapturePlan:
-    """Choose the models, open the footage, build the camera, count the frames; refuse an empty range."""
+    """Choose the models, open the footage, build the camera, count the frames; refuse an empty range.
+
+    A CUDA device that is not there is refused here, before the 2D stage spends minutes on the clip.
+    """
+    from ..devices import resolve_device  # torch: not imported until a capture is planned
+
+    try:
+        resolve_device(options.device)
+    except RuntimeError as exc:
+        raise OptionsError(str(exc)) from exc
     models = plan_models(options)
     try:
         clip = open_footage(footage)
@@ -307,7 +316,7 @@ def _capture(plan: CapturePlan, factories: _Factories, progress: ProgressCallbac
     settings = MotionSettings(fps=float(clip.info.fps) / options.stride, smoothing=options.smoothing,
                               foot_lock=options.foot_lock, ground_feet=options.ground_feet,
                               fix_facing=options.fix_facing, temporal_fit=options.temporal_fit,
-                              fit_smoothness=options.fit_smoothness)  # fmt: skip
+                              fit_smoothness=options.fit_smoothness, device=options.device)  # fmt: skip
     motion_meter = StageMeter("motion", len(people), "people", progress)
     finished, ground = finish_people(people, camera, settings, motion_meter, cancel)
     motion_meter.finish()  # a fast stage may never have reached its reporting interval

@@ -18,6 +18,7 @@ from crowdmocap_addon.core.body.smpl_file import SmplModelData
 from crowdmocap_addon.core.result.schema import PinholeCamera
 
 from ...body.smpl_layer import SmplBody
+from ...devices import resolve_device
 from .camera import crop_to_full_translation, crop_translation
 from .checkpoint import LoadReport, load_crowdnet
 from .joint_sets import to_superset
@@ -58,14 +59,6 @@ class PersonEstimate:
     crop_transl: np.ndarray  # (3,) the release's crop-camera translation
     joint_score: np.ndarray  # (15,) PositionNet confidences
     camera_spread: float  # Multi-RoI disagreement (m); 0 with a single RoI
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"device {device!r} requested but CUDA is not available here")
-    return torch.device(device)
 
 
 class CrowdNetPredictor:

@@ -47,4 +47,4 @@ def forward_kinematics(rest: torch.Tensor, local: torch.Tensor, transl: torch.Te
 def project(points: torch.Tensor, focal: float, centre: tuple[float, float]) -> torch.Tensor:
     """(..., 3) camera-frame points -> (..., 2) pixels; depth clamped so a point behind the camera stays finite."""
     depth = points[..., 2:3].clamp(min=1e-2)
-    return points[..., :2] / depth * focal + torch.tensor(centre, dtype=points.dtype)
+    return points[..., :2] / depth * focal + torch.tensor(centre, dtype=points.dtype, device=points.device)

@@ -45,6 +45,7 @@ class FitSettings:
     # A seen frame whose fitted keypoints miss by more than this (median, in body heights: 10 px on a 100 px
     # person, three times a typical frame's error) was repaired: the physics overruled the evidence.
     repaired_error: float = 0.1
+    unexplained_s: float = 1.0  # a run of repaired frames this long is cut out of the track (``cut_unexplained``)
     scales: terms.Scales = field(default_factory=terms.Scales)
     # weights of each term (after its scale): the evidence first, then the physics
     reprojection: float = 60.0
@@ -55,7 +56,7 @@ class FitSettings:
     joint_smoothness: float = 2.0
     speed: float = 10.0
     hinges: float = 0.05
-    device: str = "cpu"
+    device: str = "cpu"  # a torch device name; the pipeline passes its own (``devices.resolve_device``)
 
 
 @dataclass(kw_only=True, frozen=True)

@@ -9,12 +9,13 @@ second pass fits them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
 
 from crowdmocap_addon.core.body.skeleton import forward_kinematics
+from crowdmocap_addon.core.legs import true_runs
 from crowdmocap_addon.core.result.schema import (
     QUALITY_FILLED,
     QUALITY_OBSERVED,
@@ -57,10 +58,11 @@ def _evidence(person: CapturedPerson, estimate: PersonMotion) -> PersonEvidence:
     )  # fmt: skip
 
 
-def _fit_all(evidence: list[PersonEvidence], camera: PinholeCamera, ground: GroundPlane | None, fps: float,
-             settings: FitSettings) -> list[FittedMotion]:  # fmt: skip
+def _fit_all(evidence: list[PersonEvidence], camera: PinholeCamera, ground: GroundPlane | None, *, fps: float,
+             settings: FitSettings, check: Callable[[], None]) -> list[FittedMotion]:  # fmt: skip
     fitted: list[FittedMotion | None] = [None] * len(evidence)
     for group in batches([e.frames for e in evidence]):
+        check()  # a long clip's batches take a while: cancelling is honoured between them
         for index, motion in zip(group, fit_people([evidence[i] for i in group], camera, ground, fps, settings),
                                  strict=True):  # fmt: skip
             fitted[index] = motion
@@ -75,6 +77,7 @@ def fit_captured(
     *,
     fps: float,
     settings: FitSettings | None = None,
+    check: Callable[[], None] = lambda: None,
 ) -> tuple[list[CapturedPerson], GroundPlane | None]:
     """Each cleaned-up person refitted over their whole motion, and the floor refitted under them.
 
@@ -85,19 +88,54 @@ def fit_captured(
     """
     settings = settings or FitSettings()
     evidence = [_evidence(p, e) for p, e in zip(people, estimates, strict=True)]
-    first = _fit_all(evidence, camera, None, fps, settings)  # no floor yet: depths from body size and the 2D
+    # no floor yet: depths from body size and the 2D evidence alone
+    first = _fit_all(evidence, camera, None, fps=fps, settings=settings, check=check)
     joints = [_joints(p, m) for p, m in zip(people, first, strict=True)]
-    refitted = fit_ground(np.concatenate([lowest_foot_points(j) for j in joints])) if ground is not None else None
+    refitted = fit_ground(np.concatenate([lowest_foot_points(j) for j in joints]))  # also where the chain found none
     ground = refitted.plane if refitted is not None else ground
     again = [replace(e, global_orient=m.global_orient, body_pose=m.body_pose, transl=m.transl,
                      contact=foot_contact(j, fps, ground))
              for e, m, j in zip(evidence, first, joints, strict=True)]  # fmt: skip
-    second = _fit_all(again, camera, ground, fps, settings)
+    second = _fit_all(again, camera, ground, fps=fps, settings=settings, check=check)
     fitted = [replace(p, global_orient=m.global_orient, body_pose=m.body_pose, transl=m.transl,
                       foot_contact=np.clip(foot_contact(_joints(p, m), fps, ground), 0.0, 1.0),
                       quality=frame_quality(e.confidence, m, settings.repaired_error))
               for p, m, e in zip(people, second, evidence, strict=True)]  # fmt: skip
-    return fitted, ground
+    return cut_unexplained(fitted, round(settings.unexplained_s * fps)), ground
+
+
+def cut_unexplained(people: Sequence[CapturedPerson], min_run: int) -> list[CapturedPerson]:
+    """People with every run of at least ``min_run`` repaired frames cut out.
+
+    A second or more that the fit had to move far from what was seen is not a person the evidence
+    explains (in crowd footage, mostly a track that jumped onto someone else): it is dropped, not kept as
+    motion. A cut at an end trims the track; one inside splits it, the later piece becoming a new person
+    (a new id after every existing one). Pieces shorter than ``min_run`` frames are dropped too.
+    """
+    next_id = max((int(p.id) for p in people), default=0) + 1
+    out: list[CapturedPerson] = []
+    for person in people:
+        cuts = [run for run in true_runs(person.frame_quality == QUALITY_REPAIRED) if run[1] - run[0] + 1 >= min_run]
+        if not cuts:
+            out.append(person)
+            continue
+        edges = [-1, *[edge for run in cuts for edge in run], person.num_frames]
+        pieces = [(edges[i] + 1, edges[i + 1]) for i in range(0, len(edges), 2)]  # [start, stop) between the cuts
+        kept = [(a, b) for a, b in pieces if b - a >= max(min_run, 1)]
+        for number, (start, stop) in enumerate(kept):
+            out.append(_piece(person, start, stop, int(person.id) if number == 0 else next_id))
+            next_id += number > 0
+    return out
+
+
+def _piece(person: CapturedPerson, start: int, stop: int, person_id: int) -> CapturedPerson:
+    """Frames [start, stop) of a person, as a person of their own."""
+    window = slice(start, stop)
+    return replace(person, id=person_id, frames=person.frames[window], global_orient=person.global_orient[window],
+                   body_pose=person.body_pose[window], transl=person.transl[window],
+                   keypoints2d=person.keypoints2d[window], bbox=person.bbox[window],
+                   confidence=person.confidence[window], foot_contact=person.foot_contact[window],
+                   quality=person.frame_quality[window])  # fmt: skip
 
 
 def frame_quality(confidence: np.ndarray, motion: FittedMotion, repaired_error: float) -> np.ndarray:

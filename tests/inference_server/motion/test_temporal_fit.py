@@ -16,8 +16,9 @@ from crowdmocap_addon.core.world import ground_alignment
 from inference_server.motion.temporal_fit import terms
 from inference_server.motion.temporal_fit.body import forward_kinematics, matrix_to_6d, six_d_to_matrix
 from inference_server.motion.temporal_fit.fit import FitSettings, FittedMotion, PersonEvidence, fit_people
-from inference_server.motion.temporal_fit.people import batches, frame_quality
+from inference_server.motion.temporal_fit.people import batches, cut_unexplained, frame_quality
 from tests.helpers import synthetic_motion as synthetic
+from tests.helpers.captures import make_capture
 
 FEET = [j for foot in SMPL_FEET for j in foot]
 
@@ -112,3 +113,24 @@ def test_frames_are_marked_filled_where_unseen_and_repaired_where_the_fit_left_t
     np.testing.assert_array_equal(frame_quality(confidence, motion, repaired_error=0.1),
                                   [QUALITY_OBSERVED, QUALITY_REPAIRED, QUALITY_FILLED, QUALITY_OBSERVED,
                                    QUALITY_FILLED])  # fmt: skip
+
+
+def test_long_stretches_the_fit_had_to_repair_are_cut_out_of_the_track():
+    person = make_capture(seed=4, people=1, frames=40).people[0]
+    quality = np.zeros(40, np.uint8)
+    quality[0:12] = QUALITY_REPAIRED  # a second at the start: trimmed
+    quality[20:22] = QUALITY_REPAIRED  # a short stretch: kept, still marked
+    quality[25:36] = QUALITY_REPAIRED  # 11 frames inside: the track is split there
+    quality[38] = QUALITY_FILLED
+    person.quality = quality
+    other = make_capture(seed=5, people=1, frames=30).people[0]
+    pieces = cut_unexplained([person, other], min_run=10)
+    assert [p.id for p in pieces] == [person.id, other.id]  # the piece after the inner cut (36-39) is too short
+    np.testing.assert_array_equal(pieces[0].frames, person.frames[12:25])
+    np.testing.assert_array_equal(pieces[0].quality, quality[12:25])
+    np.testing.assert_array_equal(pieces[0].transl, person.transl[12:25])
+    assert pieces[1] is other
+    split = cut_unexplained([person], min_run=3)  # now the last piece (36-39) is long enough: a new person
+    assert [(p.id, p.num_frames) for p in split] == [(person.id, 13), (person.id + 1, 4)]  # 20-21 is under 3
+    np.testing.assert_array_equal(split[1].frames, person.frames[36:])
+    assert split[1].quality[2] == QUALITY_FILLED

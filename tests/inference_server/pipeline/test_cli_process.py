@@ -5,6 +5,7 @@ The process replays BlazePose's recorded poses (``tests.helpers.replay_cli``); e
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 
@@ -51,4 +52,12 @@ def test_process_reports_bad_input_and_bad_options_with_distinct_exit_codes(tmp_
     assert json.loads(conflict.stdout.splitlines()[-1])["kind"] == "options"
     usage = _process(str(STREET), "-o", str(tmp_path / "r.npz"), "--fov", "60", "--focal-px", "900")
     assert usage.returncode == 2 and "not allowed with" in usage.stderr
+    assert not (tmp_path / "r.npz").exists()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None or __import__("torch").cuda.is_available(),
+                    reason="needs torch on a machine without CUDA")  # fmt: skip
+def test_a_cuda_device_that_is_not_there_is_refused_before_any_work(tmp_path):
+    done = _process(str(STREET), "-o", str(tmp_path / "r.npz"), "--device", "cuda", "--stop", "5")
+    assert done.returncode == 2 and "CUDA is not available" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "r.npz").exists()
