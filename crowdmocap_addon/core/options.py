@@ -81,8 +81,8 @@ CAPTURE_OPTIONS = _table(
     Option(name="fix_facing", kind=bool, default=True, label="Fix front/back flips",
            help="mirror back frames where a walker faces against their walk (turn off for someone really "
                 "walking backwards)", surfaces=_EVERYWHERE),
-    # Measured (docs/motion.md): on the street clip implausible person-frames 21 % -> 0.4 %, peak pelvis speed
-    # 39 -> 3.9 m/s, reprojection 4.0 -> 3.4 px; on synthetic crowds every error smaller than the chain's.
+    # Measured (docs/motion.md): on the street clip implausible person-frames 21 % -> 0.9 %, peak pelvis speed
+    # 39 -> 4.1 m/s, reprojection 4.0 -> 3.4 px; on synthetic crowds every error smaller than the chain's.
     Option(name="temporal_fit", kind=bool, default=True, label="Fit whole motion",
            help="solve each person's whole motion at once against the 2D keypoints and the floor (feet planted "
                 "and still, smooth, no backward knees); replaces foot locking", surfaces=_EVERYWHERE),

@@ -313,6 +313,7 @@ def _capture(plan: CapturePlan, factories: _Factories, progress: ProgressCallbac
         people, warnings = crowdnet_people(tracks, batcher.estimates, smpl, people_meter, cancel)
     else:
         people = lift_people(tracks, smpl, camera, people_meter, cancel)
+    people_meter.finish()  # the lift takes well under a second now: it may never reach a reporting interval
     settings = MotionSettings(fps=float(clip.info.fps) / options.stride, smoothing=options.smoothing,
                               foot_lock=options.foot_lock, ground_feet=options.ground_feet,
                               fix_facing=options.fix_facing, temporal_fit=options.temporal_fit,

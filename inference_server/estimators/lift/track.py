@@ -14,7 +14,7 @@ from crowdmocap_addon.core.result.schema import NUM_BETAS, PinholeCamera
 
 from ...tracking.tracker import Track
 from .bone_fit import bone_lengths_from_landmarks, fit_betas
-from .solve import solve_frame, solve_translation
+from .solve import solve_frames, solve_translations
 
 
 class MissingLandmarksError(ValueError):
@@ -69,28 +69,24 @@ def rest_skeleton(track: Track, model: SmplModelData | None) -> RestSkeleton:
 
 
 def lift_track(track: Track, rest_joints: np.ndarray, camera: PinholeCamera) -> LiftedTrack:
-    """Per frame: IK from the world landmarks, translation from the 2D keypoints; gaps interpolated."""
+    """All frames at once: IK from the world landmarks, translation from the 2D keypoints; gaps interpolated."""
     if track.world_landmarks is None:
         raise MissingLandmarksError(f"track {track.id} has no 3D world landmarks; the lift estimator needs BlazePose")
     count = len(track.frames)
-    orient, pose, transl = np.zeros((count, 3)), np.zeros((count, 23, 3)), np.full((count, 3), np.nan)
     confidence = np.where(track.observed, track.scores, 0.0)
-    for t in range(count):
-        lifted = solve_frame(rest_joints, track.world_landmarks[t])
-        orient[t], pose[t] = lifted.global_orient, lifted.body_pose
-        shift = solve_translation(lifted.joints_rel, track.keypoints[t], camera)
-        if shift is not None:
-            # camera-frame pelvis = joints_rel[0] + shift, and FK puts the pelvis at rest_joints[0] + transl
-            transl[t] = lifted.joints_rel[0] + shift - rest_joints[0]
+    lifted = solve_frames(rest_joints, track.world_landmarks)
+    shift = solve_translations(lifted.joints_rel, track.keypoints, camera)  # NaN rows where it cannot be placed
+    # camera-frame pelvis = joints_rel[0] + shift, and FK puts the pelvis at rest_joints[0] + transl
+    transl = lifted.joints_rel[:, 0] + shift - rest_joints[0]
     placed = np.isfinite(transl[:, 0])
     if not placed.any():
         raise MissingLandmarksError(f"track {track.id}: no frame has enough confident keypoints to be placed")
     for axis in range(3):
         transl[:, axis] = np.interp(np.arange(count), np.flatnonzero(placed), transl[placed, axis])
-    pose = fill_unseen_limbs(pose, track.keypoints)
+    pose = fill_unseen_limbs(lifted.body_pose, track.keypoints)
     return LiftedTrack(
         frames=track.frames,
-        global_orient=orient,
+        global_orient=lifted.global_orient,
         body_pose=pose,
         transl=transl,
         confidence=np.where(placed, confidence, 0.0),
