@@ -85,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ResultFormatError, SmplModelError, OSError) as exc:
         print(f"crowdmocap-blender: error: {exc}", file=sys.stderr)
         return 1
+    except (RuntimeError, ValueError, OverflowError) as exc:  # what bpy raises; the scene is rolled back
+        print(f"crowdmocap-blender: error: Blender refused the request: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

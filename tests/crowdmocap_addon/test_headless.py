@@ -120,3 +120,17 @@ def test_import_of_bad_input_exits_1_with_the_reason_and_writes_nothing(tmp_path
     assert "bad.npz" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out.blend").exists()
+
+
+@pytest.mark.blender
+def test_an_error_blender_raises_during_import_exits_1_with_the_reason(tmp_path, capture, monkeypatch, capsys):
+    import crowdmocap_addon.scene.build_bpy as build
+    from crowdmocap_addon.headless import main
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("Error: Object 'x' can't be selected because it is not in View Layer")
+
+    monkeypatch.setattr(build, "import_result", refuse)  # what bpy raises from deep inside an import
+    code = main(["import", str(write_result(tmp_path / "take.npz", capture)), "-o", str(tmp_path / "out.blend")])
+    assert code == 1 and "Blender refused the request: RuntimeError" in capsys.readouterr().err
+    assert not (tmp_path / "out.blend").exists()

@@ -20,6 +20,7 @@ import numpy as np
 from .schema import (
     FORMAT_NAME,
     FORMAT_VERSION,
+    MAX_FRAME_INDEX,
     META_KEY,
     OPTIONAL_PERSON_FIELDS,
     PERSON_FIELDS,
@@ -32,11 +33,13 @@ from .schema import (
     PipelineInfo,
     ResultFormatError,
     VideoInfo,
+    expected_shape,
     person_key,
     validate_capture,
     validate_person,
 )
 
+MAX_META_BYTES = 64 * 2**20  # meta is a few kB per person: anything near this size is not a result
 _PERSON_KEY = re.compile(rf"^{re.escape(PERSON_PREFIX)}(\d+)/([a-z0-9_]+)$")
 # What NumPy and zipfile raise on damaged archives; anything else is a bug and must not be hidden.
 # numpy parses the .npy header as Python literals: a damaged header fails in the tokenizer or the parser
@@ -159,17 +162,38 @@ def _listed_people(meta: _Meta) -> list[_Meta]:
     return [_Meta(entry, f"meta.people[{i}]") for i, entry in enumerate(people)]
 
 
+def _declared_shape(archive: Any, key: str) -> tuple[int, ...]:
+    """An array's shape as its .npy header declares it, read without loading (or inflating) the data."""
+    with archive.zip.open(f"{key}.npy") as stream:
+        version = np.lib.format.read_magic(stream)
+        header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, _ = header(stream)
+    return tuple(int(n) for n in shape)
+
+
+def _loaded(archive: Any, key: str, expected: tuple[int, ...], person_id: int) -> np.ndarray:
+    """The array, once its declared shape is the expected one: a damaged or hostile header that declares a
+    huge array is refused before anything is inflated (a 1 MB file may otherwise expand to gigabytes)."""
+    declared = _declared_shape(archive, key)
+    if declared != expected:
+        raise ResultFormatError(f"person {person_id}: '{key}' declares shape {declared}, expected {expected}")
+    return archive[key]
+
+
 def _read_person(archive: Any, entry: _Meta) -> CapturedPerson:
     person_id = entry.integer("id")
+    count = entry.integer("num_frames")
+    if not 0 < count <= MAX_FRAME_INDEX + 1:
+        raise ResultFormatError(f"person {person_id}: meta lists {count} frames (1..{MAX_FRAME_INDEX + 1} allowed)")
     arrays: dict[str, np.ndarray] = {}
-    for name in PERSON_FIELDS:
+    for name, spec in PERSON_FIELDS.items():
         key = person_key(person_id, name)
         if key not in archive.files:
             raise ResultFormatError(f"person {person_id}: array '{key}' is missing")
-        arrays[name] = archive[key]
-    for name in OPTIONAL_PERSON_FIELDS:  # added by a later minor version: absent from older files
+        arrays[name] = _loaded(archive, key, expected_shape(spec, count), person_id)
+    for name, spec in OPTIONAL_PERSON_FIELDS.items():  # added by a later minor version: absent from older files
         key = person_key(person_id, name)
-        arrays[name] = archive[key] if key in archive.files else None
+        arrays[name] = _loaded(archive, key, expected_shape(spec, count), person_id) if key in archive.files else None
     track = CapturedPerson(id=person_id, **arrays)
     validate_person(track)
     listed = (entry.integer("first_frame"), entry.integer("last_frame"), entry.integer("num_frames"))
@@ -194,11 +218,16 @@ def _check_no_strays(files: list[str], ids: set[int]) -> None:
 
 
 def _load(path: Path) -> CaptureResult:
-    with np.load(path, allow_pickle=False) as archive:
-        if not hasattr(archive, "files"):
-            raise ResultFormatError("not an .npz archive (a bare .npy array)")
+    loaded = np.load(path, allow_pickle=False)
+    if not isinstance(loaded, np.lib.npyio.NpzFile):  # a bare .npy array (an ndarray, no archive to close)
+        raise ResultFormatError("not an .npz archive (a bare .npy array)")
+    with loaded as archive:
         if META_KEY not in archive.files:
             raise ResultFormatError(f"no '{META_KEY}' entry: not a CrowdMocap result")
+        if _declared_shape(archive, META_KEY) != ():
+            raise ResultFormatError("'meta' must be a 0-d string array holding JSON")
+        if archive.zip.getinfo(f"{META_KEY}.npy").file_size > MAX_META_BYTES:
+            raise ResultFormatError(f"'meta' is larger than {MAX_META_BYTES // 2**20} MiB: not a CrowdMocap result")
         raw_meta = archive[META_KEY]
         if raw_meta.shape != () or raw_meta.dtype.kind != "U":
             raise ResultFormatError("'meta' must be a 0-d string array holding JSON")
@@ -206,6 +235,8 @@ def _load(path: Path) -> CaptureResult:
             meta_json = json.loads(str(raw_meta))
         except json.JSONDecodeError as exc:
             raise ResultFormatError(f"'meta' is not valid JSON: {exc}") from exc
+        except RecursionError as exc:  # json nests by recursion: thousands of brackets exhaust the stack
+            raise ResultFormatError("'meta' is nested too deeply to be a CrowdMocap result") from exc
         meta, result = _parse_meta(meta_json)
         entries = _listed_people(meta)
         result.people = [_read_person(archive, entry) for entry in entries]

@@ -36,6 +36,20 @@ PERSON_FIELDS: dict[str, tuple[int | str, ...]] = {
     "foot_contact": ("T", 2),
 }
 
+# Bounds on what a scene can be built from: beyond them a value is damage, not data, and Blender (whose
+# largest frame is 1,048,574; frames are keyed one up from the video's 0-based index) would fail or key
+# infinities. A result covers at most the first 1,048,573 frames of a video (9.7 hours at 30 fps).
+MAX_FRAME_INDEX = 1_048_573
+MAX_IMAGE_SIDE = 65_536  # pixels: Blender's largest render resolution
+MAX_FPS = 1_000.0
+MAX_PIXELS = 1e6  # |pixel coordinate| of keypoints, boxes, the principal point; 1e7 for the focal length
+MAX_METRES = 1e4  # |translation| and the floor's offset: 10 km from the camera
+# Largest |value| of each float field (rotations are axis-angle: a few pi; shape coefficients a few units)
+FIELD_LIMITS: dict[str, float] = {
+    "global_orient": 1e3, "body_pose": 1e3, "betas": 1e3, "transl": MAX_METRES, "rest_joints": 10.0,
+    "keypoints2d": MAX_PIXELS, "bbox": MAX_PIXELS, "confidence": 1.0, "foot_contact": 1.0,
+}  # fmt: skip
+
 # Optional per-person arrays, with the minor version that added them; a file without one reads as None.
 OPTIONAL_PERSON_FIELDS: dict[str, tuple[int | str, ...]] = {"quality": ("T",)}  # 1.1
 
@@ -154,7 +168,7 @@ class CaptureResult:
         raise KeyError(f"no person {person_id} in this result")
 
 
-def _expected_shape(spec: tuple[int | str, ...], frames: int) -> tuple[int, ...]:
+def expected_shape(spec: tuple[int | str, ...], frames: int) -> tuple[int, ...]:
     return tuple(frames if dim == "T" else int(dim) for dim in spec)
 
 
@@ -166,7 +180,7 @@ def validate_person(track: CapturedPerson) -> None:
     count = _validate_frames(np.asarray(track.frames), where)
     for name, spec in PERSON_FIELDS.items():
         value = np.asarray(getattr(track, name))
-        expected = _expected_shape(spec, count)
+        expected = expected_shape(spec, count)
         if value.shape != expected:
             raise ResultFormatError(f"{where}: '{name}' has shape {value.shape}, expected {expected}")
         if name != "frames":
@@ -178,6 +192,9 @@ def validate_person(track: CapturedPerson) -> None:
         value = np.asarray(getattr(track, name))
         if np.any(value < 0) or np.any(value > 1):
             raise ResultFormatError(f"{where}: '{name}' must lie in [0, 1]")
+    for name, limit in FIELD_LIMITS.items():
+        if np.any(np.abs(np.asarray(getattr(track, name))) > limit):
+            raise ResultFormatError(f"{where}: '{name}' holds values beyond ±{limit:g}")
     if track.quality is not None:
         _validate_quality(np.asarray(track.quality), count, where)
 
@@ -188,10 +205,10 @@ def _validate_frames(frames: np.ndarray, where: str) -> int:
         raise ResultFormatError(f"{where}: 'frames' must be a non-empty 1-D array, got shape {frames.shape}")
     if frames.dtype.kind not in "iu":
         raise ResultFormatError(f"{where}: 'frames' must hold integers, got {frames.dtype}")
-    if frames.size > 1 and np.any(np.diff(frames) <= 0):
+    if np.any(frames < 0) or np.any(frames > MAX_FRAME_INDEX):
+        raise ResultFormatError(f"{where}: 'frames' must lie in 0..{MAX_FRAME_INDEX} (Blender's frame range)")
+    if frames.size > 1 and np.any(frames[1:] <= frames[:-1]):  # not np.diff: it wraps for unsigned integers
         raise ResultFormatError(f"{where}: 'frames' must be strictly increasing")
-    if frames[0] < 0:
-        raise ResultFormatError(f"{where}: 'frames' holds a negative frame index")
     return int(frames.shape[0])
 
 
@@ -207,33 +224,48 @@ def _finite(value: float, what: str) -> None:
         raise ResultFormatError(f"{what} must be a finite number, got {value}")
 
 
-def validate_capture(result: CaptureResult) -> None:
-    """Raise ResultFormatError unless the whole capture is consistent (meta and every person)."""
-    video = result.video
-    if video.width <= 0 or video.height <= 0:
-        raise ResultFormatError(f"video size {video.width}x{video.height} must be positive")
+def _validate_video(video: VideoInfo) -> None:
+    if not (0 < video.width <= MAX_IMAGE_SIDE and 0 < video.height <= MAX_IMAGE_SIDE):
+        raise ResultFormatError(f"video size {video.width}x{video.height} must be 1..{MAX_IMAGE_SIDE} pixels a side")
     _finite(video.fps, "video.fps")
     num, den = video.fps_rational
-    if video.fps <= 0 or num <= 0 or den <= 0:
-        raise ResultFormatError("video.fps and video.fps_rational must be positive")
+    if not 0 < video.fps <= MAX_FPS or num <= 0 or den <= 0:
+        raise ResultFormatError(f"video.fps must be in (0, {MAX_FPS:g}] and video.fps_rational positive")
     if abs(num / den - video.fps) > 1e-3 * video.fps:
         raise ResultFormatError(f"video.fps {video.fps} disagrees with fps_rational {num}/{den}")
-    if video.frame_count < 0 or video.first_frame < 0:
-        raise ResultFormatError("video.frame_count and video.first_frame must be non-negative")
-    _finite(result.camera.focal_px, "camera.focal_px")
-    if result.camera.focal_px <= 0:
-        raise ResultFormatError("camera.focal_px must be positive")
-    for value in result.camera.principal_point:
+    if not (0 <= video.frame_count <= 2**31 and 0 <= video.first_frame <= MAX_FRAME_INDEX):
+        raise ResultFormatError(f"video.frame_count must be in 0..2^31 and video.first_frame in 0..{MAX_FRAME_INDEX}")
+
+
+def _validate_camera(camera: PinholeCamera) -> None:
+    _finite(camera.focal_px, "camera.focal_px")
+    if not 0 < camera.focal_px <= 10 * MAX_PIXELS:
+        raise ResultFormatError(f"camera.focal_px must be in (0, {10 * MAX_PIXELS:g}]")
+    for value in camera.principal_point:
         _finite(value, "camera.principal_point")
+        if abs(value) > MAX_PIXELS:
+            raise ResultFormatError(f"camera.principal_point must lie within ±{MAX_PIXELS:g} pixels")
+
+
+def _validate_ground(ground: GroundPlane) -> None:
+    normal = np.asarray(ground.normal, dtype=np.float64)
+    if normal.shape != (3,) or not np.all(np.isfinite(normal)) or abs(np.linalg.norm(normal) - 1) > 1e-3:
+        raise ResultFormatError("ground.normal must be a finite unit 3-vector")
+    _finite(ground.offset, "ground.offset")
+    if abs(ground.offset) > MAX_METRES:
+        raise ResultFormatError(f"ground.offset must lie within ±{MAX_METRES:g} m")
+
+
+def validate_capture(result: CaptureResult) -> None:
+    """Raise ResultFormatError unless the whole capture is consistent (meta and every person)."""
+    _validate_video(result.video)
+    _validate_camera(result.camera)
     if result.body_model.kind not in BODY_MODEL_KINDS:
         raise ResultFormatError(f"body_model.kind {result.body_model.kind!r} is not one of {BODY_MODEL_KINDS}")
     if tuple(result.body_model.joint_names) != JOINT_NAMES:
         raise ResultFormatError("body_model.joint_names must be the 24 SMPL joint names in SMPL order")
     if result.ground is not None:
-        normal = np.asarray(result.ground.normal, dtype=np.float64)
-        if normal.shape != (3,) or not np.all(np.isfinite(normal)) or abs(np.linalg.norm(normal) - 1) > 1e-3:
-            raise ResultFormatError("ground.normal must be a finite unit 3-vector")
-        _finite(result.ground.offset, "ground.offset")
+        _validate_ground(result.ground)
     seen: set[int] = set()
     for track in result.people:
         validate_person(track)

@@ -100,7 +100,7 @@ def test_a_malformed_result_is_a_result_format_error_and_changes_nothing(busy_sc
     truncated = tmp_path / "truncated.npz"
     truncated.write_bytes(good.read_bytes()[:200])
     before = _scene_state(busy_scene)
-    with pytest.raises(ResultFormatError, match=r"broken\.npz.*person 1.*'transl' has shape"):
+    with pytest.raises(ResultFormatError, match=r"broken\.npz.*person 1.*'person/1/transl' declares shape"):
         build_bpy.import_result(busy_scene.context, broken)
     with pytest.raises(ResultFormatError, match=r"truncated\.npz"):
         build_bpy.import_result(busy_scene.context, truncated)
