@@ -65,7 +65,7 @@ def _fit_all(evidence: list[PersonEvidence], camera: PinholeCamera, ground: Grou
         check()  # a long clip's batches take a while: cancelling is honoured between them
         for index, motion in zip(group, fit_people([evidence[i] for i in group], camera, ground, fps, settings),
                                  strict=True):  # fmt: skip
-            fitted[index] = motion
+            fitted[index] = _sound(motion, evidence[index])
     return [m for m in fitted if m is not None]
 
 
@@ -102,6 +102,19 @@ def fit_captured(
                       quality=frame_quality(e.confidence, m, settings.repaired_error))
               for p, m, e in zip(people, second, evidence, strict=True)]  # fmt: skip
     return cut_unexplained(fitted, round(settings.unexplained_s * fps)), ground
+
+
+def _sound(motion: FittedMotion, start: PersonEvidence, max_distance_m: float = 1e3) -> FittedMotion:
+    """The fitted motion if it is finite and within a kilometre of the camera, else where the fit started.
+
+    A diverged fit (possible for a person with almost no evidence) keeps the chain's motion instead of
+    breaking the floor fit, the contacts or the result file for everyone.
+    """
+    values = (motion.global_orient, motion.body_pose, motion.transl)
+    if all(np.isfinite(v).all() for v in values) and np.abs(motion.transl).max() <= max_distance_m:
+        return motion
+    return replace(motion, global_orient=start.global_orient, body_pose=start.body_pose, transl=start.transl,
+                   reprojection_px=np.full(start.frames, np.nan))  # fmt: skip
 
 
 def cut_unexplained(people: Sequence[CapturedPerson], min_run: int) -> list[CapturedPerson]:

@@ -4,6 +4,8 @@ truth and onto the floor."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -13,6 +15,7 @@ from crowdmocap_addon.core.geometry import axis_angle_to_matrix
 from crowdmocap_addon.core.joints import SMPL, SMPL_FEET
 from crowdmocap_addon.core.result.schema import QUALITY_FILLED, QUALITY_OBSERVED, QUALITY_REPAIRED
 from crowdmocap_addon.core.world import ground_alignment
+from inference_server.estimators.person_motion import PersonMotion
 from inference_server.motion.temporal_fit import terms
 from inference_server.motion.temporal_fit.body import forward_kinematics, matrix_to_6d, six_d_to_matrix
 from inference_server.motion.temporal_fit.fit import FitSettings, FittedMotion, PersonEvidence, fit_people
@@ -134,3 +137,25 @@ def test_long_stretches_the_fit_had_to_repair_are_cut_out_of_the_track():
     assert [(p.id, p.num_frames) for p in split] == [(person.id, 13), (person.id + 1, 4)]  # 20-21 is under 3
     np.testing.assert_array_equal(split[1].frames, person.frames[36:])
     assert split[1].quality[2] == QUALITY_FILLED
+
+
+def test_a_diverged_fit_keeps_the_chain_motion_instead_of_breaking_the_capture(monkeypatch):
+    import inference_server.motion.temporal_fit.people as people_module
+
+    _, seen, _ = _scene(frames=30)
+    capture = make_capture(seed=1, people=1, frames=30)
+    chain = replace(capture.people[0], keypoints2d=seen[0].keypoints, confidence=seen[0].confidence,
+                    global_orient=seen[0].global_orient, body_pose=seen[0].body_pose, transl=seen[0].transl,
+                    rest_joints=synthetic.REST)  # fmt: skip
+
+    def diverged(evidence, *args, **kwargs):
+        return [FittedMotion(global_orient=np.zeros((e.frames, 3)), body_pose=np.zeros((e.frames, 23, 3)),
+                             transl=np.full((e.frames, 3), np.inf), reprojection_px=np.zeros(e.frames),
+                             body_height_px=100.0) for e in evidence]  # fmt: skip
+
+    monkeypatch.setattr(people_module, "fit_people", diverged)
+    estimate = PersonMotion(track=None, global_orient=seen[0].global_orient, body_pose=seen[0].body_pose,
+                            transl=seen[0].transl, betas=np.zeros(10), rest_joints=synthetic.REST,
+                            confidence=seen[0].confidence)  # fmt: skip
+    (kept,), _ = people_module.fit_captured([chain], [estimate], synthetic.CAMERA, synthetic.GROUND, fps=30.0)
+    np.testing.assert_array_equal(kept.transl, chain.transl)  # the chain's, untouched
