@@ -7,6 +7,10 @@ rate the caller gives. Frames are yielded one at a time: memory does not grow wi
 
 A file that cannot be opened, or yields no frame, raises FootageError naming the file and the cause.
 A file that breaks part-way yields the frames that decode and records a warning naming the frame.
+
+Some inputs declare neither a frame count nor a duration (a raw H.264 or H.265 elementary stream such as
+``.h264``): their frames are counted once by reading the packets without decoding them (cheap next to a
+decode, and memory stays flat), so the clip's length is known before any frame is processed.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ class FootageInfo:
     width: int  # as displayed (after rotation)
     height: int
     fps: Fraction  # nominal rate; exact timing is per frame
-    frame_count: int  # from the container; an estimate for some formats, exact for image folders
+    frame_count: int  # from the container (or its packets, when it declares none); exact for image folders
     rotation: int = 0  # degrees counter-clockwise applied to decoded frames
 
 
@@ -122,6 +126,23 @@ class Footage:
             )
 
 
+def _count_packets(path: Path) -> int:
+    """Frames of a stream that declares no count, from its packets (demuxed, not decoded); at least 1.
+
+    One packet holds one frame once FFmpeg's parser has split a raw stream; packets that fail to demux
+    end the count, and a mismatch with what decodes is reported as a truncation warning later.
+    """
+    count = 0
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            for packet in container.demux(stream):
+                count += 1 if packet.size else 0
+    except av.FFmpegError as exc:
+        log.warning("%s: frames counted up to a read error (%s)", path, exc)
+    return max(count, 1)  # the first frame did decode
+
+
 def _open_video(path: Path) -> Footage:
     try:
         with av.open(str(path)) as container:
@@ -139,6 +160,8 @@ def _open_video(path: Path) -> Footage:
                 round(float(stream.duration * stream.time_base * rate)) if stream.duration else 0
             )
             width, height = first.width, first.height
+        if frame_count <= 0:
+            frame_count = _count_packets(path)
     except av.FFmpegError as exc:
         raise FootageError(f"{path}: cannot be read as video ({exc})") from exc
     if round(rotation / 90) % 2:

@@ -15,6 +15,7 @@ import av
 
 from crowdmocap_addon.core.body.smpl_file import SmplModelData, SmplModelError, load_smpl_model
 from crowdmocap_addon.core.result.schema import (
+    MAX_FRAME_INDEX,
     BodyModelInfo,
     CapturedPerson,
     CaptureResult,
@@ -32,7 +33,7 @@ from ..estimators.crowdnet.errors import CheckpointError
 from ..estimators.crowdnet.people import crowdnet_people
 from ..estimators.lift.people import lift_people
 from ..estimators.person_motion import PersonMotion
-from ..footage.reader import Footage, FootageError, open_footage
+from ..footage.reader import Footage, FootageError, FootageInfo, open_footage
 from ..motion.clean_up import MotionSettings, finish_people
 from ..poses2d.onnx_models import OnnxModelError
 from ..tracking.relink import relink
@@ -40,6 +41,7 @@ from ..tracking.tracker import Track, Tracker, TrackerSettings
 from .backends import EstimatorFactory, PoseBackendFactory, frame_too_small, open_crowdnet, open_pose_backend
 from .model_plan import ModelPlan, plan_models, provenance
 from .options import CaptureOptions, OptionsError
+from .output_paths import check_outputs
 from .preview_video import write_preview
 from .progress import (
     CancelToken,
@@ -74,8 +76,8 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def _frames_to_process(footage: Footage, options: CaptureOptions) -> int:
-    end = footage.info.frame_count if options.stop is None else min(options.stop, footage.info.frame_count)
+def _frames_to_process(info: FootageInfo, options: CaptureOptions) -> int:
+    end = info.frame_count if options.stop is None else min(options.stop, info.frame_count)
     return max(0, -(-(end - options.start) // options.stride))
 
 
@@ -96,9 +98,9 @@ def _keep_people(tracks: list[Track], max_people: int | None) -> list[Track]:
     return sorted(ranked, key=lambda t: t.id)
 
 
-def _camera(footage: Footage, options: CaptureOptions) -> PinholeCamera:
+def _camera(info: FootageInfo, options: CaptureOptions) -> PinholeCamera:
     try:
-        return full_image_camera(footage.info.width, footage.info.height, focal_px=options.focal_px,
+        return full_image_camera(info.width, info.height, focal_px=options.focal_px,
                                  focal_mm=options.focal_mm, sensor_width_mm=options.sensor_width_mm,
                                  fov_deg=options.fov_deg)  # fmt: skip
     except CameraSpecError as exc:
@@ -161,10 +163,12 @@ def run_capture(
     build the real ones, and tests pass others (recorded poses, failing stages) instead.
 
     Raises OptionsError (bad or missing choices, before any work), PipelineCancelled, or PipelineError
-    naming the stage, the frame when one is to blame, and the cause. Nothing is written on failure.
+    naming the stage, the frame when one is to blame, and the cause (an output path that cannot be
+    written is a PipelineError('write') before any work). Nothing is written on failure.
     """
     started = time.monotonic()
     cancel = cancel or CancelToken()
+    check_outputs(footage, output, preview)
     plan = plan_capture(footage, options or CaptureOptions())
     captured = capture(plan, _Factories(pose_backend_factory, estimator_factory), progress, cancel)
     result = assemble(plan, captured)
@@ -181,30 +185,55 @@ def run_capture(
 
 
 def plan_capture(footage: str | Path, options: CaptureOptions) -> CapturePlan:
-    """Choose the models, open the footage, build the camera, count the frames; refuse an empty range.
+    """Open the footage, then make every check of ``check_capture``; refuse an empty range.
 
     A CUDA device that is not there is refused here, before the 2D stage spends minutes on the clip.
     """
-    from ..devices import resolve_device  # torch: not imported until a capture is planned
+    try:
+        clip = open_footage(footage)
+    except FootageError as exc:
+        raise PipelineError("open", str(exc)) from exc
+    checked = check_capture(options, clip.info)
+    return CapturePlan(footage=Path(footage), options=options, models=checked.models, clip=clip,
+                       camera=checked.camera, span=(options.start, options.stop, options.stride),
+                       total=checked.total)  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaptureChecks:
+    """What ``check_capture`` decided: the models, the camera and how many frames will be processed."""
+
+    models: ModelPlan
+    camera: PinholeCamera
+    total: int
+
+
+def check_capture(options: CaptureOptions, info: FootageInfo) -> CaptureChecks:
+    """Every check the pipeline makes of ``options`` against the footage's description, reading no frame.
+
+    The one implementation of them: ``plan_capture`` runs it, and the server runs it when a job is submitted,
+    so a job it accepts cannot fail later for options it could have refused. Raises OptionsError (its
+    MissingModelError for a model file that is not there) or PipelineError('open') for frames too small.
+    """
+    from ..devices import resolve_device  # torch: not imported until a capture is checked
 
     try:
         resolve_device(options.device)
     except RuntimeError as exc:
         raise OptionsError(str(exc)) from exc
     models = plan_models(options)
-    try:
-        clip = open_footage(footage)
-    except FootageError as exc:
-        raise PipelineError("open", str(exc)) from exc
-    too_small = frame_too_small(models.pose_backend, clip.info.width, clip.info.height)
+    camera = _camera(info, options)
+    too_small = frame_too_small(models.pose_backend, info.width, info.height)
     if too_small:  # refused before any native code sees such a frame: some crash on them
-        raise PipelineError("open", f"{footage}: {too_small}")
-    total = _frames_to_process(clip, options)
+        raise PipelineError("open", f"{info.path}: {too_small}")
+    total = _frames_to_process(info, options)
     if total == 0:
-        raise OptionsError(f"no frames to process: the clip has {clip.info.frame_count}, start is {options.start}")
-    return CapturePlan(footage=Path(footage), options=options, models=models, clip=clip,
-                       camera=_camera(clip, options), span=(options.start, options.stop, options.stride),
-                       total=total)  # fmt: skip
+        raise OptionsError(f"no frames to process: the clip has {info.frame_count}, start is {options.start}")
+    last = options.start + (total - 1) * options.stride
+    if last > MAX_FRAME_INDEX:  # the result format (and Blender) end there: refused now, not after the capture
+        raise OptionsError(f"frames beyond {MAX_FRAME_INDEX} cannot be captured (Blender's last frame): set stop "
+                           f"to at most {MAX_FRAME_INDEX + 1}, or split the clip")  # fmt: skip
+    return CaptureChecks(models=models, camera=camera, total=total)
 
 
 def capture(

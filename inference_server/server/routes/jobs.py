@@ -6,12 +6,14 @@ import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Literal
+from fractions import Fraction
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, StreamingResponse
 
 from ...pipeline.options import CaptureOptions, OptionsError
+from ...pipeline.progress import PipelineError
 from ..context import Ctx, ServerContext
 from ..errors import ApiError
 from ..events import job_events
@@ -26,6 +28,10 @@ from ..uploads import probe_video
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 NOT_FOUND = {404: {"model": ErrorResponse, "description": "no such job"}}
+REFUSED_OPTIONS = (
+    "the request does not match the schema, or its options do not fit the footage or the server "
+    "(invalid_options, missing_model); nothing is stored or queued"
+)
 NOT_FINISHED = {409: {"model": ErrorResponse, "description": "the job has not finished successfully"}}
 
 
@@ -74,21 +80,26 @@ def _download_name(record: JobRecord, suffix: str) -> str:
         403: {"model": ErrorResponse, "description": "path submission not allowed, or outside the allowed folders"},
         404: {"model": ErrorResponse, "description": "no such upload or path"},
         415: {"model": ErrorResponse, "description": "the path is not a readable video"},
+        422: {"model": ErrorResponse, "description": REFUSED_OPTIONS},
     },
 )
 def submit_job(body: JobSubmit, ctx: Ctx) -> JobStatus:
     try:
-        CaptureOptions.from_dict({**body.options.capture_values(), **ctx.settings.capture_overrides()})
+        options = CaptureOptions.from_dict({**body.options.capture_values(), **ctx.settings.capture_overrides()})
     except OptionsError as exc:
         raise ApiError(422, "invalid_options", str(exc)) from exc
     job_id = new_id()
     folder = ctx.jobs.job_dir(job_id)
     if isinstance(body, JobFromPath):
         source = resolve_allowed_path(body.path, ctx.settings.allowed_paths)
-        probe_video(source, body.path)
+        check_job(options, probe_video(source, body.path), body.path)
         folder.mkdir()
         kind, name = "path", body.path
     else:
+        described = ctx.uploads.describe(body.upload_id)
+        if described is None:
+            raise ApiError(404, "upload_not_found", f"no upload {body.upload_id!r} (each upload serves one job)")
+        check_job(options, described, str(described.get("filename", "upload")))  # the upload stays on a refusal
         folder.mkdir()
         try:
             source, name = ctx.uploads.take(body.upload_id, folder)
@@ -99,6 +110,32 @@ def submit_job(body: JobSubmit, ctx: Ctx) -> JobStatus:
     record = ctx.jobs.create(job_id, source_kind=kind, source_name=name, input_path=source,
                              options=body.options.model_dump())  # fmt: skip
     return JobStatus.from_record(record, ctx.jobs.queue_position(job_id))
+
+
+def check_job(options: CaptureOptions, video: dict[str, Any], shown_name: str) -> None:
+    """The pipeline's own checks (``check_capture``) on the probed footage, before anything is stored or queued.
+
+    A job the server accepts can then fail only for what no check can foresee (a file that breaks part-way,
+    a model that crashes), never for options it could have refused with a 422 at once.
+    """
+    from ...footage.reader import FootageInfo
+    from ...pipeline.model_plan import MissingModelError
+    from ...pipeline.run import check_capture
+
+    try:
+        info = FootageInfo(path=shown_name, width=int(video["width"]), height=int(video["height"]),
+                           fps=Fraction(video["fps"]).limit_denominator(100000),
+                           frame_count=int(video["frame_count"]))  # fmt: skip
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ApiError(404, "upload_not_found", f"the upload {shown_name!r} is damaged; upload the file again") from exc
+    try:
+        check_capture(options, info)
+    except MissingModelError as exc:
+        raise ApiError(422, "missing_model", str(exc)) from exc
+    except OptionsError as exc:
+        raise ApiError(422, "invalid_options", str(exc)) from exc
+    except PipelineError as exc:  # frames too small for the chosen pose backend
+        raise ApiError(422, "invalid_options", exc.cause) from exc
 
 
 @router.get("", response_model=JobList, summary="Every job, oldest first")

@@ -248,12 +248,11 @@ def test_a_remote_bind_needs_the_token_and_paths_stay_inside_allowed_folders(sta
     for escape in (f"{allowed}/../private/secret.avi", str(allowed / "link.avi")):
         response = server.post("/v1/jobs", json={"path": escape})
         assert response.status_code == 403 and response.json()["error"]["code"] == "path_not_allowed"
-    # Accepted, then failed fast at run time: the clip has no frame 5000 (no pipeline time spent).
-    accepted = server.post("/v1/jobs", json={"path": str(allowed / "street.avi"), "options": {"start": 5000}})
-    assert accepted.status_code == 202, accepted.text
-    failed = server.wait_for(accepted.json()["id"], lambda job: job["state"] == "failed", timeout=60)
-    assert failed["error"]["code"] == "invalid_options" and "no frames" in failed["error"]["message"]
-    assert server.client.delete(f"/v1/jobs/{accepted.json()['id']}", headers=server.auth()).status_code == 200
+    # Refused at submit by the pipeline's own checks: the clip has no frame 5000 (nothing queued, no pipeline time).
+    refused = server.post("/v1/jobs", json={"path": str(allowed / "street.avi"), "options": {"start": 5000}})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_options", refused.text
+    assert "the clip has 100, start is 5000" in refused.json()["error"]["message"]
+    assert server.get("/v1/jobs").json()["jobs"] == []
     assert (allowed / "street.avi").is_file()
     with socket.create_connection(("127.0.0.1", server.port)):
         pass  # reachable on loopback through the wildcard bind
