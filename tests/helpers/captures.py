@@ -1,6 +1,12 @@
-"""Build small, valid CaptureResult objects for tests, with seeded random but plausible content."""
+"""Build small, valid CaptureResult objects for tests, with seeded random but plausible content, and damage
+written ones on purpose (``rewrite_result``)."""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -59,3 +65,13 @@ def make_capture(seed: int = 0, people: int = 3, frames: int = 12, with_ground: 
         ground=GroundPlane(normal=(0.0, -0.995, 0.0998749), offset=1.6) if with_ground else None,
         people=tracks,
     )  # fmt: skip
+
+
+def rewrite_result(path: Path, mutate: Callable[[dict[str, np.ndarray], dict[str, Any]], Any]) -> None:
+    """Load a written result as raw arrays and its meta, let ``mutate`` change them in place, save back."""
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    meta = json.loads(str(arrays["meta"]))
+    mutate(arrays, meta)
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)

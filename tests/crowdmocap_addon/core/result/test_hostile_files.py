@@ -6,7 +6,6 @@ no scene can hold (a 10^12-pixel frame, frame numbers near 2^62, translations of
 
 from __future__ import annotations
 
-import json
 import tracemalloc
 import zipfile
 
@@ -16,16 +15,7 @@ import pytest
 from crowdmocap_addon.core.result.reader import read_result
 from crowdmocap_addon.core.result.schema import ResultFormatError
 from crowdmocap_addon.core.result.writer import write_result
-from tests.helpers.captures import make_capture
-
-
-def _rewrite(path, mutate) -> None:
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {key: archive[key] for key in archive.files}
-    meta = json.loads(str(arrays["meta"]))
-    mutate(arrays, meta)
-    arrays["meta"] = np.array(json.dumps(meta))
-    np.savez(path, **arrays)
+from tests.helpers.captures import make_capture, rewrite_result
 
 
 def test_deeply_nested_meta_is_refused(tmp_path):
@@ -89,6 +79,6 @@ def test_an_array_declaring_gigabytes_is_refused_before_it_is_inflated(tmp_path)
 )  # fmt: skip
 def test_values_no_scene_can_hold_are_refused(tmp_path, mutate, message):
     path = write_result(tmp_path / "r.npz", make_capture())
-    _rewrite(path, mutate)
+    rewrite_result(path, mutate)
     with pytest.raises(ResultFormatError, match=message):
         read_result(path)

@@ -17,17 +17,7 @@ from crowdmocap_addon.core.result.schema import (
     person_key,
 )
 from crowdmocap_addon.core.result.writer import write_result
-from tests.helpers.captures import make_capture
-
-
-def _rewrite(path, mutate):
-    """Load a valid result as raw arrays, let ``mutate`` damage them, save back."""
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {key: archive[key] for key in archive.files}
-    meta = json.loads(str(arrays["meta"]))
-    mutate(arrays, meta)
-    arrays["meta"] = np.array(json.dumps(meta))
-    np.savez(path, **arrays)
+from tests.helpers.captures import make_capture, rewrite_result
 
 
 def test_round_trip_keeps_every_value(tmp_path, capture):
@@ -82,7 +72,7 @@ def test_per_frame_quality_round_trips_and_a_1_0_file_reads_without_it(tmp_path,
         for key in [k for k in arrays if k.endswith("/quality")]:
             del arrays[key]
 
-    _rewrite(path, as_1_0)
+    rewrite_result(path, as_1_0)
     old = read_result(path)
     assert old.version == (1, 0) and all(p.quality is None for p in old.people)
     confidence = old.people[0].confidence
@@ -97,7 +87,7 @@ def test_per_frame_quality_round_trips_and_a_1_0_file_reads_without_it(tmp_path,
 )  # fmt: skip
 def test_bad_quality_arrays_are_refused(tmp_path, capture, bad, message):
     path = write_result(tmp_path / "q.npz", capture)
-    _rewrite(path, lambda arrays, meta: arrays.__setitem__("person/1/quality", bad))
+    rewrite_result(path, lambda arrays, meta: arrays.__setitem__("person/1/quality", bad))
     with pytest.raises(ResultFormatError, match=message):
         read_result(path)
 
@@ -163,7 +153,7 @@ def test_writer_refuses_out_of_float32_range_values(tmp_path, capture):
 )
 def test_reader_names_what_is_wrong(tmp_path, capture, mutate, message):
     path = write_result(tmp_path / "r.npz", capture)
-    _rewrite(path, mutate)
+    rewrite_result(path, mutate)
     with pytest.raises(ResultFormatError, match=message) as err:
         read_result(path)
     assert str(path) in str(err.value)
@@ -171,7 +161,7 @@ def test_reader_names_what_is_wrong(tmp_path, capture, mutate, message):
 
 def test_older_minor_and_newer_minor_versions_are_read(tmp_path, capture):
     path = write_result(tmp_path / "r.npz", capture)
-    _rewrite(path, lambda a, m: m.update(version="1.7", future_field={"x": 1}))
+    rewrite_result(path, lambda a, m: m.update(version="1.7", future_field={"x": 1}))
     assert read_result(path).version == (1, 7)
 
 
@@ -191,7 +181,7 @@ def test_meta_that_is_not_a_json_string_is_refused(tmp_path, capture):
 
 def test_pickled_object_arrays_are_never_loaded(tmp_path, capture):
     path = write_result(tmp_path / "r.npz", capture)
-    _rewrite(path, lambda a, m: a.update({"person/1/betas": np.array([object()] * 10, dtype=object)}))
+    rewrite_result(path, lambda a, m: a.update({"person/1/betas": np.array([object()] * 10, dtype=object)}))
     with pytest.raises(ResultFormatError, match="not a readable result archive"):
         read_result(path)
 
