@@ -33,6 +33,7 @@ class JobFiles:
     def __init__(self, data_dir: Path) -> None:
         self.jobs_dir = data_dir / "jobs"
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        self.quarantine_dir = data_dir / "quarantine"  # job folders whose job.json is damaged (see _quarantine)
 
     def job_dir(self, job_id: str) -> Path:
         """The job's folder; an id that is not one of ours never becomes a path."""
@@ -53,13 +54,30 @@ class JobFiles:
             try:
                 record = JobRecord.from_json(json.loads((folder / JOB_FILE).read_text()))
             except (OSError, ValueError, TypeError) as exc:
-                log.warning("skipping job folder %s: unreadable %s (%s)", folder, JOB_FILE, exc)
+                self._quarantine(folder, exc)
                 continue
             if record.id != folder.name:
                 log.warning("skipping job folder %s: it holds job %s", folder, record.id)
                 continue
             records.append(record)
         return sorted(records, key=lambda r: r.seq)
+
+    def _quarantine(self, folder: Path, reason: Exception) -> None:
+        """Move a job folder whose job.json cannot be a job out of the jobs folder, keeping its files for a look.
+
+        Skipping it would leave it to trip every later start; deleting it would lose the user's files.
+        """
+        target = self.quarantine_dir / folder.name
+        try:
+            self.quarantine_dir.mkdir(exist_ok=True)
+            if target.exists():
+                target = self.quarantine_dir / f"{folder.name}.{len(list(self.quarantine_dir.iterdir()))}"
+            folder.rename(target)
+            log.warning("quarantined job folder %s to %s: its %s is not a job record (%s)", folder, target,
+                        JOB_FILE, reason)  # fmt: skip
+        except OSError as exc:
+            log.warning("skipping job folder %s: unreadable %s (%s); could not move it aside (%s)", folder,
+                        JOB_FILE, reason, exc)  # fmt: skip
 
     def remove(self, job_id: str) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -8,6 +8,7 @@ wrote (unknown keys are ignored, missing optional ones take their defaults).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
 from typing import Any
 
 from .ids import is_valid_id
@@ -82,7 +83,14 @@ class JobRecord:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> JobRecord:
-        """The record ``job.json`` holds; ValueError/TypeError when it is not one."""
+        """The record ``job.json`` holds; ValueError/TypeError when it is not one.
+
+        Every field is checked for its type (and times for being ISO dates) here, on load: a record that
+        loaded but could not be served would make every ``GET /v1/jobs`` fail.
+        """
+        if not isinstance(raw, dict):
+            raise TypeError(f"a job record is a JSON object, not {type(raw).__name__}")
+        _check_record(raw)
         values = _known(cls, raw)
         values["progress"] = {stage: StageProgress(**_known(StageProgress, entry))
                               for stage, entry in (values.get("progress") or {}).items()}  # fmt: skip
@@ -95,3 +103,54 @@ class JobRecord:
         if record.state not in STATES or not is_valid_id(record.id):
             raise ValueError(f"bad state {record.state!r} or id {record.id!r}")
         return record
+
+
+def _kind(value: Any, kinds: tuple[type, ...], where: str, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+        raise TypeError(f"{where} is {value!r}, expected {' or '.join(k.__name__ for k in kinds)}")
+
+
+def _when(value: Any, where: str, *, optional: bool = False) -> None:
+    _kind(value, (str,), where, optional=optional)
+    if value is not None:
+        try:
+            datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"{where} {value!r} is not an ISO date") from exc
+
+
+def _check_record(raw: dict[str, Any]) -> None:
+    """Raise TypeError/ValueError naming the first field of a job.json that is not what the server writes."""
+    number = (int, float)
+    for name in ("id", "created", "source_kind", "source_name", "input_path", "state"):
+        _kind(raw.get(name), (str,), name)
+    _kind(raw.get("seq"), (int,), "seq")
+    _when(raw["created"], "created")
+    for name in ("started", "finished"):
+        _when(raw.get(name), name, optional=True)
+    _kind(raw.get("stage"), (str,), "stage", optional=True)
+    _kind(raw.get("options"), (dict,), "options")
+    _kind(raw.get("notes", []), (list,), "notes")
+    for note in raw.get("notes", []):
+        _kind(note, (str,), "a note")
+    progress = raw.get("progress") or {}
+    _kind(progress, (dict,), "progress")
+    for stage, entry in progress.items():
+        _kind(entry, (dict,), f"progress[{stage!r}]")
+        for name, kinds in (("stage", (str,)), ("done", (int,)), ("total", (int,)), ("unit", (str,))):
+            _kind(entry.get(name), kinds, f"progress[{stage!r}].{name}")
+        _kind(entry.get("eta_s"), number, f"progress[{stage!r}].eta_s", optional=True)
+    if raw.get("error") is not None:
+        error = raw["error"]
+        _kind(error, (dict,), "error")
+        _kind(error.get("code"), (str,), "error.code")
+        _kind(error.get("message"), (str,), "error.message")
+        _kind(error.get("frame"), (int,), "error.frame", optional=True)
+    if raw.get("summary") is not None:
+        summary = raw["summary"]
+        _kind(summary, (dict,), "summary")
+        for name, kinds in (("people", (int,)), ("frames", (int,)), ("estimator", (str,)), ("pose_backend", (str,))):
+            _kind(summary.get(name), kinds, f"summary.{name}")
+        _kind(summary.get("seconds", 0.0), number, "summary.seconds")

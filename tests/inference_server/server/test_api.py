@@ -356,3 +356,17 @@ def test_job_options_mirror_capture_options_without_paths_or_device():
     for name, field in JobOptions.model_fields.items():
         if name != "preview":
             assert field.default == getattr(defaults, name), name
+
+
+def test_a_damaged_job_record_does_not_break_the_job_list(live_server, tmp_path):
+    first = live_server()
+    job = first.submit_clip(stop=5)
+    first.wait_state(job["id"], "done")
+    first.__exit__(None, None, None)
+    record = tmp_path / "data" / "jobs" / job["id"] / "job.json"
+    record.write_text(record.read_text().replace('"created": "', '"created": "not a date ', 1))
+    again = live_server()
+    listing = again.client.get("/v1/jobs")
+    assert listing.status_code == 200 and listing.json()["jobs"] == []
+    assert (tmp_path / "data" / "quarantine" / job["id"] / "job.json").is_file()
+    assert again.client.get(f"/v1/jobs/{job['id']}").status_code == 404

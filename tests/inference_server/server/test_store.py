@@ -142,3 +142,28 @@ def test_a_record_survives_its_json_typed_and_older_files_still_load(tmp_path):
     outcome = JobRecord.from_json(older).summary
     assert outcome == JobOutcome(people=1, frames=2, estimator="lift", pose_backend="blazepose", warnings=("w",),
                                  seconds=1.0)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda raw: raw.update(created="yesterday"),  # not an ISO date: GET /v1/jobs answered 500 for everyone
+        lambda raw: raw.update(progress={"poses": {"stage": "poses", "done": 3}}),  # a partial progress entry
+        lambda raw: raw.update(seq="7"),
+        lambda raw: raw.update(notes=["fine", 3]),
+        lambda raw: raw.update(summary={"people": "many", "frames": 5, "estimator": "lift", "pose_backend": "x"}),
+    ],
+)
+def test_a_damaged_job_record_is_quarantined_with_its_files_and_the_rest_load(tmp_path, damage, caplog):
+    store = JobStore(tmp_path)
+    good, bad = _create(store), _create(store)
+    raw = _on_disk(store, bad)
+    damage(raw)
+    (store.jobs_dir / bad / JOB_FILE).write_text(json.dumps(raw))
+    (store.jobs_dir / bad / "input.avi").write_bytes(b"the user's footage")
+    reloaded = JobStore(tmp_path)
+    assert [record.id for record, _ in reloaded.list()] == [good]
+    assert (tmp_path / "quarantine" / bad / "input.avi").read_bytes() == b"the user's footage"  # kept aside
+    assert not (store.jobs_dir / bad).exists()
+    assert any("quarantined job folder" in message for message in caplog.messages)
+    assert [record.id for record, _ in JobStore(tmp_path).list()] == [good]  # and it stays out
