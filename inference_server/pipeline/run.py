@@ -154,6 +154,7 @@ def run_capture(
     preview: str | Path | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    footage_name: str | None = None,
     pose_backend_factory: PoseBackendFactory = open_pose_backend,
     estimator_factory: EstimatorFactory = open_crowdnet,
 ) -> CaptureSummary:
@@ -161,6 +162,8 @@ def run_capture(
 
     The factories open the 2D pose backend and the 3DCrowdNet estimator the plan names; the defaults
     build the real ones, and tests pass others (recorded poses, failing stages) instead.
+    ``footage_name`` is what the result records as the video's path (the server passes the name the
+    client uploaded, so its own folders stay private); by default the path as given.
 
     Raises OptionsError (bad or missing choices, before any work), PipelineCancelled, or PipelineError
     naming the stage, the frame when one is to blame, and the cause (an output path that cannot be
@@ -171,7 +174,7 @@ def run_capture(
     check_outputs(footage, output, preview)
     plan = plan_capture(footage, options or CaptureOptions())
     captured = capture(plan, _Factories(pose_backend_factory, estimator_factory), progress, cancel)
-    result = assemble(plan, captured)
+    result = assemble(plan, captured, footage_name)
     cancel.check()
     result_path, preview_path = write(plan, captured, result, output, preview=preview, progress=progress,
                                       cancel=cancel)  # fmt: skip
@@ -251,13 +254,13 @@ def capture(
         raise PipelineError("estimate", f"{type(exc).__name__}: {exc}") from exc
 
 
-def assemble(plan: CapturePlan, captured: Captured) -> CaptureResult:
+def assemble(plan: CapturePlan, captured: Captured, footage_name: str | None = None) -> CaptureResult:
     """The result file's content: the people, the camera, the floor and the full provenance."""
     info, options = plan.clip.info, plan.options
     fps = Fraction(info.fps).limit_denominator(100000)
     return CaptureResult(
         video=VideoInfo(
-            path=str(plan.footage),
+            path=str(plan.footage) if footage_name is None else footage_name,
             width=info.width,
             height=info.height,
             fps=float(fps),

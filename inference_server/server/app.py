@@ -6,15 +6,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
 from fastapi import FastAPI
 
 from .. import __version__
 from .context import ComponentsProvider, ServerContext
 from .docs_assets import mount_docs
-from .errors import install_error_handlers
+from .errors import CatchUnexpected, install_error_handlers
+from .request_guard import GuardPolicy, RequestGuard
 from .routes import api_router
-from .security import load_or_create_token
+from .security import describe_security, load_or_create_token
 from .settings import ServerSettings
 from .store import JobStore
 from .uploads import UploadStore
@@ -25,17 +27,27 @@ TITLE = "CrowdMocap inference server"
 
 
 def create_app(
-    settings: ServerSettings, runner: Runner | None = None, *, components: ComponentsProvider | None = None
+    settings: ServerSettings,
+    runner: Runner | None = None,
+    *,
+    components: ComponentsProvider | None = None,
+    isolated: bool = True,
 ) -> FastAPI:
     """Load the job store (re-queueing interrupted jobs); the worker runs while the app is served.
 
     ``runner`` defaults to the pipeline's ``run_capture`` and ``components`` to ``available_components``
-    for the server's models folder; tests pass fakes.
+    for the server's models folder; tests pass fakes. Each job's runner call runs in a supervised child
+    process (``IsolatedRunner``, so the runner must be picklable) unless ``isolated`` is False, which
+    tests use for in-thread fakes.
     """
     if runner is None:
         from ..pipeline.run import run_capture
 
         runner = run_capture
+    if isolated:
+        from .capture_process import IsolatedRunner
+
+        runner = IsolatedRunner(runner)
     if components is None:
         from ..pipeline.components import available_components
 
@@ -67,6 +79,15 @@ def create_app(
     )
     app.state.ctx = ctx
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, policy=GuardPolicy.from_settings(settings))
+    app.add_middleware(CatchUnexpected)  # added last: outermost of ours, just inside Starlette's own
     app.include_router(api_router())
     mount_docs(app, TITLE)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            describe_security(FastAPI.openapi(app), settings.token_required)  # FastAPI caches it in openapi_schema
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -34,7 +34,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             host=args.host, port=args.port, data_dir=args.data_dir or default_data_dir(),
             allowed_paths=tuple(args.allow_path), max_upload_mb=args.max_upload_mb,
             upload_keep_hours=args.upload_keep_hours,
-            require_token=args.require_token, models_dir=args.models_dir, device=args.device,
+            require_token=args.require_token, allowed_hosts=tuple(args.allow_host), models_dir=args.models_dir,
+            device=args.device,
         )  # fmt: skip
     except ValidationError as exc:
         for problem in exc.errors():
@@ -87,6 +88,11 @@ def add_serve_command(commands: Any) -> None:
         help=f"delete uploads no job has taken after this long (default {DEFAULT_UPLOAD_KEEP_HOURS:g})",
     )  # fmt: skip
     serve.add_argument("--require-token", action="store_true", help="require the bearer token on loopback too")
+    serve.add_argument(
+        "--allow-host", action="append", default=[], metavar="NAME",
+        help="also answer requests addressed to NAME (their Host header) and take changes from web pages at NAME "
+        "(repeatable; '*': any name). By default a loopback server answers only localhost, 127.x and [::1]",
+    )  # fmt: skip
     serve.add_argument(
         "--models-dir", type=Path, help="models folder (default: $CROWDMOCAP_MODELS, else the user data folder)"
     )

@@ -7,7 +7,7 @@ wrote (unknown keys are ignored, missing optional ones take their defaults).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from .ids import is_valid_id
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 STATES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED)
 TERMINAL = frozenset({DONE, FAILED, CANCELLED})
+MAX_INTERRUPTIONS = 2  # a job stopped this often while running (restart or crash) is failed, not re-run
 
 
 def _known(cls: type, raw: dict[str, Any]) -> dict[str, Any]:
@@ -77,6 +78,8 @@ class JobRecord:
     error: JobFailure | None = None
     notes: list[str] = field(default_factory=list)
     summary: JobOutcome | None = None
+    interruptions: int = 0  # times the server stopped (or died) while this job ran
+    cancel_requested: bool = False  # a client asked a running job to stop: honoured even after a crash
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,6 +108,40 @@ class JobRecord:
         return record
 
 
+def interrupted(record: JobRecord, cause: str, at: str) -> JobRecord:
+    """A running job's record once the server stopped running it (``cause``: "a server restart at ...").
+
+    Re-queued the first time; failed the second, so a job that brings the server down cannot do it on
+    every start; cancelled if a client had asked it to stop, which a crash must not undo.
+    """
+    count = record.interruptions + 1
+    if record.cancel_requested:
+        return replace(
+            record,
+            state=CANCELLED,
+            finished=at,
+            interruptions=count,
+            notes=[*record.notes, f"interrupted by {cause}; it had been asked to stop, so it is cancelled"],
+        )
+    if count >= MAX_INTERRUPTIONS:
+        failure = JobFailure(
+            code="interrupted",
+            stage=record.stage,
+            message=f"the job was interrupted {count} times while it ran (server restarts or "
+            f"crashes), the last by {cause}; it is not run again: submit it again to retry",
+        )
+        return replace(
+            record,
+            state=FAILED,
+            finished=at,
+            interruptions=count,
+            error=failure,
+            notes=[*record.notes, f"interrupted by {cause}; failed"],
+        )
+    return replace(record, state=QUEUED, started=None, stage=None, progress={}, interruptions=count,
+                   notes=[*record.notes, f"interrupted by {cause}; re-queued"])  # fmt: skip
+
+
 def _kind(value: Any, kinds: tuple[type, ...], where: str, *, optional: bool = False) -> None:
     if value is None and optional:
         return
@@ -131,6 +168,8 @@ def _check_record(raw: dict[str, Any]) -> None:
     for name in ("started", "finished"):
         _when(raw.get(name), name, optional=True)
     _kind(raw.get("stage"), (str,), "stage", optional=True)
+    _kind(raw.get("interruptions", 0), (int,), "interruptions")
+    _kind(raw.get("cancel_requested", False), (bool,), "cancel_requested")
     _kind(raw.get("options"), (dict,), "options")
     _kind(raw.get("notes", []), (list,), "notes")
     for note in raw.get("notes", []):

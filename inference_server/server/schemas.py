@@ -36,7 +36,10 @@ class ComponentStatus(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "degraded"] = Field(
+        "ok", description='"degraded" while something keeps jobs from running or being recorded (see `problems`)'
+    )
+    problems: list[str] = Field(default_factory=list, description="what is wrong, e.g. a full disk; empty when ok")
     version: str
     device: str = Field(description='"cpu" or "cuda (GPU name)": where jobs run')
     estimators: dict[str, ComponentStatus]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +29,23 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve to anything
 
 
+def is_wildcard(host: str) -> bool:
+    """True for a bind on every interface (0.0.0.0, ::): clients reach it by names the server cannot know."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return False
+
+
+ANY_HOST = "*"
+_HOST_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
+
+
+def normalize_host(name: str) -> str:
+    """A host name as ``Host`` headers are compared: lower case, no IPv6 brackets, no trailing dot."""
+    return name.strip().lower().removeprefix("[").removesuffix("]").rstrip(".")
+
+
 class ServerSettings(BaseModel):
     """Where the server listens, keeps its data and may read footage; checked once at start-up."""
 
@@ -40,6 +58,8 @@ class ServerSettings(BaseModel):
     max_upload_mb: int = Field(DEFAULT_MAX_UPLOAD_MB, ge=1)
     upload_keep_hours: float = Field(DEFAULT_UPLOAD_KEEP_HOURS, gt=0)  # unclaimed uploads are deleted after this
     require_token: bool = False  # also require the token on a loopback bind
+    # Extra names the Host and Origin headers may carry (--allow-host); "*": any. See request_guard.
+    allowed_hosts: tuple[str, ...] = ()
     models_dir: Path | None = None  # None: $CROWDMOCAP_MODELS, else the platform default
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
@@ -59,6 +79,36 @@ class ServerSettings(BaseModel):
                 raise ValueError(f"--allow-path {path}: not a folder")
             roots.append(real)
         return tuple(roots)
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Bare host names or IP addresses (no scheme, no port), normalised; "*" alone means any host."""
+        names = []
+        for raw in value:
+            name = normalize_host(raw)
+            if name != ANY_HOST and not _HOST_NAME.fullmatch(name):
+                try:
+                    ipaddress.ip_address(name)
+                except ValueError:
+                    raise ValueError(
+                        f"--allow-host {raw!r}: give a host name or IP address, without scheme or port "
+                        "(e.g. --allow-host crowdmocap.lan), or '*' for any host"
+                    ) from None
+            names.append(name)
+        return tuple(dict.fromkeys(names))
+
+    @property
+    def host_check(self) -> bool:
+        """Whether the Host header must name this machine: on a loopback bind, or whenever names are allowed.
+
+        A loopback server is meant for this machine's programs only, so a Host naming anything else is a
+        browser tricked by DNS rebinding. A remote bind needs the token, which such a page cannot know, and
+        is reached by names the server cannot guess; its check is on only when ``--allow-host`` lists them.
+        """
+        if ANY_HOST in self.allowed_hosts:
+            return False
+        return is_loopback(self.host) or bool(self.allowed_hosts)
 
     @property
     def token_required(self) -> bool:

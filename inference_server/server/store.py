@@ -1,8 +1,12 @@
 """The job queue: every job's state in memory, each change saved through ``JobFiles`` before it shows.
 
 The files are the truth across restarts: loading them re-queues jobs that were queued or running when
-the server stopped (with a note), and keeps finished jobs and their results. One lock guards the
-records; a condition wakes the worker when a job is queued and event streams when anything changes.
+the server stopped (with a note; see ``interrupted`` for a job stopped twice), and keeps finished jobs
+and their results. One lock guards the records; a condition wakes the worker when a job is queued and
+event streams when anything changes.
+
+A record that cannot be saved (a full disk) is not lost: a job's end is kept in memory, shown to
+clients, re-saved by ``save_pending`` once space returns, and reported in ``problems`` until then.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .job_files import JobFiles, JobNotFoundError
-from .job_record import QUEUED, RUNNING, JobRecord, StageProgress
+from .job_record import QUEUED, RUNNING, JobRecord, StageProgress, interrupted
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,8 @@ class JobStore:
         self._jobs: dict[str, JobRecord] = {}
         self._versions: dict[str, int] = {}
         self._saved_at: dict[str, float] = {}
+        self._unsaved: set[str] = set()  # changed in memory, not yet on disk (the save failed)
+        self._save_error: str | None = None  # why the last save failed, while any record is unsaved
         self._next_seq = 0
         self._load()
 
@@ -47,26 +53,55 @@ class JobStore:
     def job_dir(self, job_id: str) -> Path:
         return self.files.job_dir(job_id)
 
-    def _save(self, record: JobRecord) -> None:
-        self.files.save(record)
+    def _save(self, record: JobRecord, *, keep_unsaved: bool = False) -> None:
+        """Write the record; on OSError raise, or with ``keep_unsaved`` remember it for ``save_pending``."""
+        try:
+            self.files.save(record)
+        except OSError as exc:
+            self._save_error = f"job records cannot be saved in the server's data folder ({exc.strerror or exc})"
+            log.warning("job %s: record not saved (%s)", record.id, exc)
+            if not keep_unsaved:
+                raise
+            self._unsaved.add(record.id)
+            return
         self._saved_at[record.id] = time.monotonic()
+        self._unsaved.discard(record.id)
+        if not self._unsaved:
+            self._save_error = None
 
     def _load(self) -> None:
-        """Read every job.json; re-queue interrupted jobs in creation order, each with a note."""
+        """Read every job.json; re-queue (or fail, see ``interrupted``) interrupted jobs, each with a note."""
         restarted = now_iso()
-        for record in self.files.read_all():
+        for loaded in self.files.read_all():
+            record = loaded
             if record.state == RUNNING:
-                record.state, record.started, record.stage, record.progress = QUEUED, None, None, {}
-                record.notes.append(f"interrupted by a server restart at {restarted}; re-queued")
-                self._save(record)
+                record = interrupted(loaded, f"a server restart at {restarted}", restarted)
+                self._save(record, keep_unsaved=True)
             elif record.state == QUEUED:
                 record.notes.append(f"the server restarted at {restarted}; still queued")
-                self._save(record)
+                self._save(record, keep_unsaved=True)
             self._jobs[record.id] = record
             self._versions[record.id] = 0
             self._next_seq = max(self._next_seq, record.seq + 1)
         if self._jobs:
             log.info("loaded %d job(s) from %s", len(self._jobs), self.jobs_dir)
+
+    def save_pending(self) -> None:
+        """Save every record whose save failed; raises the OSError while the disk still refuses."""
+        with self._cond:
+            for job_id in sorted(self._unsaved):
+                record = self._jobs.get(job_id)
+                if record is None:
+                    self._unsaved.discard(job_id)
+                else:
+                    self._save(record)
+            self._save_error = None
+
+    @property
+    def problems(self) -> list[str]:
+        """What keeps the store from working as it should (empty when healthy), for ``/v1/health``."""
+        with self._cond:
+            return [self._save_error] if self._save_error else []
 
     # -- reading --------------------------------------------------------------------------------------
 
@@ -127,10 +162,31 @@ class JobStore:
             return copy.deepcopy(record)
 
     def update(self, job_id: str, **changes: Any) -> JobRecord:
-        """Change fields and save at once (state changes must survive a crash)."""
+        """Change fields and save at once (state changes must survive a crash); OSError changes nothing."""
+        return self._change(job_id, changes, keep_unsaved=False)
+
+    def settle(self, job_id: str, **changes: Any) -> JobRecord:
+        """Change fields and save; if the save fails the change still shows and is saved later.
+
+        For what has already happened (a job's end, a note): refusing it would leave a finished job
+        "running" forever on a full disk.
+        """
+        return self._change(job_id, changes, keep_unsaved=True)
+
+    def interrupt(self, job_id: str, cause: str) -> JobRecord:
+        """The running job was stopped by the server (see ``interrupted``): re-queue, fail or cancel it."""
+        with self._cond:
+            return self._put(interrupted(self._require(job_id), cause, now_iso()), keep_unsaved=True)
+
+    def _change(self, job_id: str, changes: dict[str, Any], *, keep_unsaved: bool) -> JobRecord:
         with self._cond:
             record = dataclasses.replace(self._require(job_id), **copy.deepcopy(changes))
-            self._save(record)  # memory changes only once the file did
+            return self._put(record, keep_unsaved=keep_unsaved)
+
+    def _put(self, record: JobRecord, *, keep_unsaved: bool) -> JobRecord:
+        job_id = record.id
+        with self._cond:
+            self._save(record, keep_unsaved=keep_unsaved)  # without keep_unsaved, memory changes once the file did
             self._jobs[job_id] = record
             self._versions[job_id] += 1
             self._cond.notify_all()
@@ -139,7 +195,7 @@ class JobStore:
     def add_note(self, job_id: str, note: str) -> None:
         with self._cond:
             record = self._require(job_id)
-            self.update(job_id, notes=[*record.notes, note])
+            self.settle(job_id, notes=[*record.notes, note])
 
     def record_progress(self, job_id: str, progress: StageProgress) -> None:
         """Keep a stage's latest progress; saved to disk at most once a second (it is re-run after a crash)."""
@@ -181,6 +237,7 @@ class JobStore:
         with self._cond:
             self._require(job_id)
             del self._jobs[job_id]
+            self._unsaved.discard(job_id)
             self._versions.pop(job_id, None)
             self._saved_at.pop(job_id, None)
             self._cond.notify_all()

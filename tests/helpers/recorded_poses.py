@@ -12,10 +12,12 @@ and BlazePose world landmarks (float16: under a millimetre off), with a flag whe
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -29,6 +31,7 @@ STREET_POSES = Path(__file__).resolve().parents[1] / "data" / "vtest_first10s_bl
 # The backend as recorded: HOG proposals and MediaPipe's solution (no npm models), one look per proposal
 # (the recording predates the second look). The suite replays it as a stand-in for any 2D stage.
 RECORDED_BACKEND = {"second_look_iou": 0.0}
+REPLAY_NOTICE = "replay_cli: 2D poses replayed from"
 SIGNATURE_SIZE = (24, 18)  # thumbnail width, height
 SIGNATURE_TOLERANCE = 2  # grey levels: decoding gives the same frame again; neighbouring frames differ by >= 5
 
@@ -126,3 +129,33 @@ class RecordedPoses:
 
     def close(self) -> None:
         self.closed = True
+
+
+class AnnouncedReplay:
+    """A picklable ``PoseBackendFactory`` serving a recording file, saying so on stderr each time it is used
+    (tests check that replay did happen); with ``abort_at_frame`` the backend aborts the process at that
+    frame, a real native crash for the server's supervision to meet.
+
+    Picklable so that a capture child process can be given it: the recording loads in the process that
+    opens it.
+    """
+
+    def __init__(self, recording: Path, abort_at_frame: int | None = None) -> None:
+        self.recording, self.abort_at_frame = recording, abort_at_frame
+
+    def __call__(self, plan: ModelPlan) -> RecordedPoses:
+        recording = load_recording(self.recording)
+        print(f"{REPLAY_NOTICE} {recording.source}", file=sys.stderr, flush=True)
+        return recording.factory(plan) if self.abort_at_frame is None else _Aborting(recording, self.abort_at_frame)
+
+
+class _Aborting(RecordedPoses):
+    def __init__(self, recording: Recording, frame: int) -> None:
+        super().__init__(recording)
+        self.frame = frame
+
+    def __call__(self, image: np.ndarray, index: int = 0, time: float = 0.0) -> Any:
+        if index >= self.frame:
+            print(f"replay_cli: aborting at frame {index}", file=sys.stderr, flush=True)
+            os.abort()
+        return super().__call__(image, index, time)

@@ -1,4 +1,4 @@
-"""``GET /v1/health``: version, device, usable estimators and pose backends, missing model files."""
+"""``GET /v1/health``: version, device, usable components, missing model files, and whether jobs can run."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ router = APIRouter(tags=["health"])
 def health(ctx: Ctx) -> Health:
     found = ctx.components()
     device = "cpu" if ctx.settings.device == "cpu" else str(found["device"])
+    problems = ctx.jobs.problems + ctx.worker.problems
     return Health(
+        status="degraded" if problems else "ok",
+        problems=problems,
         version=__version__,
         device=device,
         estimators={name: ComponentStatus(**status) for name, status in found["estimators"].items()},

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, StreamingResponse
 
 from ...pipeline.options import CaptureOptions, OptionsError
@@ -21,6 +21,7 @@ from ..ids import is_valid_id, new_id
 from ..job_files import PREVIEW_FILE, RESULT_FILE, JobNotFoundError
 from ..job_record import CANCELLED, DONE, JobRecord
 from ..paths import resolve_allowed_path
+from ..request_guard import require_json
 from ..results import json_result
 from ..schemas import Deleted, ErrorResponse, JobFromPath, JobList, JobStatus, JobSubmit
 from ..uploads import probe_video
@@ -33,6 +34,29 @@ REFUSED_OPTIONS = (
     "(invalid_options, missing_model); nothing is stored or queued"
 )
 NOT_FINISHED = {409: {"model": ErrorResponse, "description": "the job has not finished successfully"}}
+EVENT_EXAMPLE = (
+    'event: status\ndata: {"id": "q3VnV2k1cZ8Wc1x0aJ3B5w", "state": "running", "queue_position": null, '
+    '"stage": "poses", "...": "..."}\n\n: keep-alive\n\nevent: status\ndata: {"id": "q3VnV2k1cZ8Wc1x0aJ3B5w", '
+    '"state": "done", "...": "..."}\n\n'
+)
+EVENTS = {
+    "description": (
+        "Server-sent events (text/event-stream). `event: status` whenever the job changes: its `data` is one "
+        "line of JSON, a JobStatus (the same object as GET /v1/jobs/{job_id}; schema "
+        "#/components/schemas/JobStatus, also named in x-event-data). The stream ends after a terminal state "
+        "(done, failed, cancelled), or with `event: deleted` whose data is `{\"id\": ...}` when the job is "
+        "deleted. Lines starting with `:` are keep-alive comments, sent on quiet streams."
+    ),
+    "content": {
+        "text/event-stream": {
+            "schema": {"type": "string", "description": "`event: <name>` and `data: <JSON>` lines, a blank line "
+                       "after each event"},
+            "example": EVENT_EXAMPLE,
+            "x-event-data": {"status": {"$ref": "#/components/schemas/JobStatus"},
+                             "deleted": {"type": "object", "properties": {"id": {"type": "string"}}}},
+        }
+    },
+}  # fmt: skip
 
 
 def _not_found(job_id: str) -> ApiError:
@@ -76,11 +100,17 @@ def _download_name(record: JobRecord, suffix: str) -> str:
     response_model=JobStatus,
     status_code=202,
     summary="Queue a capture of an upload or of an allowed server path",
+    dependencies=[Depends(require_json)],
     responses={
+        400: {"model": ErrorResponse, "description": "the body is not valid JSON (malformed_json)"},
         403: {"model": ErrorResponse, "description": "path submission not allowed, or outside the allowed folders"},
         404: {"model": ErrorResponse, "description": "no such upload or path"},
-        415: {"model": ErrorResponse, "description": "the path is not a readable video"},
+        415: {
+            "model": ErrorResponse,
+            "description": "the body is not application/json, or the path is not a readable video",
+        },
         422: {"model": ErrorResponse, "description": REFUSED_OPTIONS},
+        507: {"model": ErrorResponse, "description": "the server's disk is full: the job cannot be recorded"},
     },
 )
 def submit_job(body: JobSubmit, ctx: Ctx) -> JobStatus:
@@ -107,8 +137,14 @@ def submit_job(body: JobSubmit, ctx: Ctx) -> JobStatus:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         kind = "upload"
-    record = ctx.jobs.create(job_id, source_kind=kind, source_name=name, input_path=source,
-                             options=body.options.model_dump())  # fmt: skip
+    try:
+        record = ctx.jobs.create(job_id, source_kind=kind, source_name=name, input_path=source,
+                                 options=body.options.model_dump())  # fmt: skip
+    except OSError as exc:  # a full disk: the job would exist in memory only, and vanish on a restart
+        shutil.rmtree(folder, ignore_errors=True)
+        message = (f"the server's disk is full ({exc.strerror or exc}); free space on the server and submit the "
+                   "job again (an upload must be sent again)")  # fmt: skip
+        raise ApiError(507, "insufficient_storage", message) from exc
     return JobStatus.from_record(record, ctx.jobs.queue_position(job_id))
 
 
@@ -154,9 +190,8 @@ def get_job(job_id: str, ctx: Ctx) -> JobStatus:
     "/{job_id}/events",
     response_class=StreamingResponse,
     summary="Server-sent events: the job's status on every change, until it ends",
-    responses={**NOT_FOUND, 200: {"description": "`event: status` with a JobStatus as `data`",
-                                  "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
-)  # fmt: skip
+    responses={**NOT_FOUND, 200: EVENTS},
+)
 async def follow_job(job_id: str, ctx: Ctx) -> StreamingResponse:
     _status(ctx, job_id)  # 404 before the stream starts
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

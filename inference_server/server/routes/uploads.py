@@ -32,7 +32,11 @@ RAW_BODY = {
     responses={
         400: {"model": ErrorResponse, "description": "empty or incomplete body"},
         413: {"model": ErrorResponse, "description": "larger than --max-upload-mb"},
-        415: {"model": ErrorResponse, "description": "wrong Content-Type, or not a readable video"},
+        415: {
+            "model": ErrorResponse,
+            "description": "Content-Type missing or not application/octet-stream or "
+            "video/* (unsupported_media_type), or not a readable video (unreadable_video)",
+        },
         507: {"model": ErrorResponse, "description": "the server's disk is full"},
     },
 )

@@ -56,8 +56,10 @@ class FakeRunner:
     active: int = 0
     most_active: int = 0
 
-    def __call__(self, footage, output, options, *, preview=None, progress=None, cancel=None) -> CaptureSummary:
-        self.calls.append({"footage": Path(footage), "output": Path(output), "options": options, "preview": preview})
+    def __call__(self, footage, output, options, *, preview=None, progress=None, cancel=None,
+                 footage_name=None) -> CaptureSummary:  # fmt: skip
+        self.calls.append({"footage": Path(footage), "output": Path(output), "options": options, "preview": preview,
+                           "footage_name": footage_name})  # fmt: skip
         self.active += 1
         self.most_active = max(self.most_active, self.active)
         self.started.set()
@@ -104,7 +106,7 @@ class LiveServer:
 
     def __init__(self, settings: ServerSettings, runner: FakeRunner) -> None:
         self.settings, self.runner = settings, runner
-        self.app = create_app(settings, runner, components=fake_components)
+        self.app = create_app(settings, runner, components=fake_components, isolated=False)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import socket
@@ -15,6 +16,7 @@ import pytest
 
 from crowdmocap_addon.core.result.reader import read_result
 from inference_server.pipeline.options import CaptureOptions
+from inference_server.server.job_files import JobFiles
 from inference_server.server.schemas import JobOptions
 from inference_server.server.uploads import UploadStore
 
@@ -146,8 +148,8 @@ def test_uploads_no_job_takes_are_deleted_after_the_keep_time(live_server, tmp_p
 def test_oversize_uploads_are_refused_early_and_while_streaming(live_server):
     server = live_server(max_upload_mb=1)
     status, body = _raw_request(
-        server.port, "POST /v1/uploads?filename=big.avi HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream"
-        f"\r\nContent-Length: {10**12}"
+        server.port, "POST /v1/uploads?filename=big.avi HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: application/octet-stream\r\nContent-Length: {10**12}"
     )  # fmt: skip
     assert status == 413 and body["error"]["code"] == "upload_too_large"  # no body byte was sent
 
@@ -180,8 +182,8 @@ def test_a_body_shorter_than_its_content_length_is_refused(live_server):
     assert sent[0]["status"] == 400
     assert json.loads(sent[1]["body"])["error"]["code"] == "upload_incomplete"
 
-    head = ("POST /v1/uploads?filename=cut.avi HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-            f"Content-Length: {len(CLIP)}\r\n\r\n")  # fmt: skip
+    head = ("POST /v1/uploads?filename=cut.avi HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/octet-stream\r\nContent-Length: {len(CLIP)}\r\n\r\n")  # fmt: skip
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:  # the same over a real socket
         conn.sendall(head.encode() + CLIP[:50_000])
     wait_until(lambda: _uploads_left(server) == [])
@@ -259,8 +261,8 @@ def test_errors_are_json_with_stable_codes(live_server):
         for method, route in (("GET", "/result"), ("GET", "/preview"), ("POST", "/cancel"), ("DELETE", "")):
             _error(server.client.request(method, f"/v1/jobs/{job_id}{route}"), 404, "job_not_found")
     _error(server.client.get("/v1/jobs/..%2F..%2Fetc"), 404, "not_found")  # decoded: no such route
-    _error(server.client.post("/v1/jobs", content=b"{", headers={"content-type": "application/json"}), 422,
-           "invalid_request")  # fmt: skip
+    _error(server.client.post("/v1/jobs", content=b"{", headers={"content-type": "application/json"}), 400,
+           "malformed_json")  # fmt: skip
     message = _error(server.client.post("/v1/jobs", json={"upload_id": "a" * 22, "options": {"stride": 0}}), 422,
                      "invalid_request")  # fmt: skip
     assert "stride" in message
@@ -370,3 +372,27 @@ def test_a_damaged_job_record_does_not_break_the_job_list(live_server, tmp_path)
     assert listing.status_code == 200 and listing.json()["jobs"] == []
     assert (tmp_path / "data" / "quarantine" / job["id"] / "job.json").is_file()
     assert again.client.get(f"/v1/jobs/{job['id']}").status_code == 404
+
+
+def test_a_full_disk_shows_in_health_and_refuses_new_jobs_with_507(live_server, monkeypatch):
+    server = live_server()
+    upload = server.upload(STREET_CLIP.read_bytes()).json()
+    real_save = JobFiles.save
+
+    def disk_full(self, record):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.jobs_dir / record.id / "job.json"))
+
+    monkeypatch.setattr(JobFiles, "save", disk_full)
+    refused = server.client.post("/v1/jobs", json={"upload_id": upload["upload_id"]})
+    assert refused.status_code == 507 and refused.json()["error"]["code"] == "insufficient_storage", refused.text
+    assert "disk is full" in refused.json()["error"]["message"]
+    health = server.client.get("/v1/health").json()
+    assert health["status"] == "degraded" and "No space left on device" in health["problems"][0]
+    assert str(server.settings.data_dir) not in json.dumps(health)
+    assert server.client.get("/v1/jobs").json()["jobs"] == []  # no job half made
+
+    monkeypatch.setattr(JobFiles, "save", real_save)
+    again = server.upload(STREET_CLIP.read_bytes()).json()
+    job = server.client.post("/v1/jobs", json={"upload_id": again["upload_id"]}).json()
+    assert server.wait_state(job["id"], "done")["state"] == "done"
+    assert server.client.get("/v1/health").json() | {"problems": []} == health | {"status": "ok", "problems": []}

@@ -37,13 +37,15 @@ TERMINAL = {"done", "failed", "cancelled"}
 class ServerProcess:
     """One ``serve`` process with its own log file; talks to it over HTTP on 127.0.0.1."""
 
-    def __init__(self, data_dir: Path, *args: str, host: str = "127.0.0.1", token: str | None = None) -> None:
+    def __init__(self, data_dir: Path, *args: str, host: str = "127.0.0.1", token: str | None = None,
+                 abort_at_frame: int | None = None) -> None:  # fmt: skip
         self.data_dir, self.port, self.token = data_dir, free_port(), token
         models = data_dir.parent / "models"
         models.mkdir(exist_ok=True)
         self.log = data_dir.parent / f"server-{self.port}.log"
         command = server_command("serve", "--host", host, "--port", str(self.port), "--data-dir", str(data_dir),
-                                 "--models-dir", str(models), "--device", "cpu", *args)  # fmt: skip
+                                 "--models-dir", str(models), "--device", "cpu", *args,
+                                 abort_at_frame=abort_at_frame)  # fmt: skip
         with self.log.open("w") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
@@ -230,6 +232,36 @@ def test_a_killed_server_requeues_its_job_and_keeps_finished_results(start_serve
     assert any("interrupted by a server restart" in note and "re-queued" in note for note in resumed["notes"])
     final = server.follow(interrupted["id"])[-1]
     assert final["state"] == "done" and final["summary"]["frames"] == 12
+
+
+def test_a_native_crash_fails_its_job_and_the_server_keeps_serving(start_server, tmp_path):
+    server = start_server(abort_at_frame=10)  # the 2D stage aborts the capture process at frame 10
+    crashed = server.follow(server.submit(QUICK)["id"])[-1]
+    assert crashed["state"] == "failed", crashed
+    error = crashed["error"]
+    assert error["code"] == "capture_crashed" and error["stage"] == "poses", error
+    assert "SIGABRT" in error["message"] and "the server is still running" in error["message"]
+    assert server.process.poll() is None and server.get("/v1/health").json()["status"] == "ok"
+
+    done = server.follow(server.submit({**QUICK, "stop": 8})["id"])[-1]  # frames before the crash: it runs
+    assert done["state"] == "done", done
+    (tmp_path / "after.npz").write_bytes(server.get(f"/v1/jobs/{done['id']}/result").content)
+    assert read_result(tmp_path / "after.npz").video.path == "street.avi"  # the uploaded name, not a server path
+    listing = server.get("/v1/jobs").text
+    assert str(server.data_dir) not in listing and str(server.data_dir) not in server.get(
+        f"/v1/jobs/{done['id']}/result", params={"format": "json"}).text  # fmt: skip
+
+
+def test_a_job_interrupted_twice_is_failed_on_the_next_start_not_run_again(start_server):
+    server = start_server()
+    job = server.submit(LONG)
+    for _ in range(2):  # the server dies while the job runs; on the next start it runs again
+        server.wait_for(job["id"], lambda status: status["state"] == "running" and status["progress"])
+        server.kill()
+        server = start_server(data_dir=server.data_dir)
+    final = server.job(job["id"])
+    assert final["state"] == "failed" and final["error"]["code"] == "interrupted", final
+    assert "interrupted 2 times" in final["error"]["message"]
 
 
 def test_a_remote_bind_needs_the_token_and_paths_stay_inside_allowed_folders(start_server, tmp_path):

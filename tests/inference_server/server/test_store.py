@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from inference_server.server import atomic
 from inference_server.server.ids import is_valid_id, new_id
-from inference_server.server.job_files import JOB_FILE, JobNotFoundError
+from inference_server.server.job_files import JOB_FILE, JobFiles, JobNotFoundError
 from inference_server.server.job_record import JobFailure, JobOutcome, JobRecord, StageProgress
 from inference_server.server.store import JobStore
 
@@ -167,3 +168,58 @@ def test_a_damaged_job_record_is_quarantined_with_its_files_and_the_rest_load(tm
     assert not (store.jobs_dir / bad).exists()
     assert any("quarantined job folder" in message for message in caplog.messages)
     assert [record.id for record, _ in JobStore(tmp_path).list()] == [good]  # and it stays out
+
+
+def test_a_job_interrupted_twice_is_failed_not_requeued_again(tmp_path):
+    store = JobStore(tmp_path)
+    job_id = _create(store)
+    store.claim_next()
+    once = JobStore(tmp_path).get(job_id)  # the server died while it ran
+    assert once.state == "queued" and once.interruptions == 1
+
+    again = JobStore(tmp_path)
+    assert again.claim_next().id == job_id
+    twice = JobStore(tmp_path).get(job_id)  # ... and died again: it would on every start
+    assert twice.state == "failed" and twice.interruptions == 2 and twice.finished
+    assert twice.error.code == "interrupted"
+    assert "interrupted 2 times" in twice.error.message and "submit it again" in twice.error.message
+    assert JobStore(tmp_path).claim_next() is None  # and stays failed
+    assert _on_disk(JobStore(tmp_path), job_id)["state"] == "failed"
+
+
+def test_a_cancel_requested_before_a_crash_is_honoured_after_it(tmp_path):
+    store = JobStore(tmp_path)
+    job_id = _create(store)
+    store.claim_next()
+    store.settle(job_id, cancel_requested=True)  # the worker's record of the client's cancel
+    reloaded = JobStore(tmp_path)
+    job = reloaded.get(job_id)
+    assert job.state == "cancelled" and job.finished
+    assert any("asked to stop" in note for note in job.notes)
+    assert reloaded.claim_next() is None
+
+
+def test_a_failed_save_keeps_a_settled_change_in_memory_until_the_disk_takes_it(tmp_path, monkeypatch):
+    store = JobStore(tmp_path)
+    job_id = _create(store)
+    store.claim_next()
+    real_save = JobFiles.save
+
+    def disk_full(self, record):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "jobs" / record.id / "job.json"))
+
+    monkeypatch.setattr(JobFiles, "save", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        store.update(job_id, stage="poses")  # an ordinary change is refused whole
+    assert store.get(job_id).stage is None
+    store.settle(job_id, state="failed", finished="2026-01-01T00:00:00+00:00")
+    assert store.get(job_id).state == "failed"  # shown at once
+    assert store.problems == ["job records cannot be saved in the server's data folder (No space left on device)"]
+    assert str(tmp_path) not in store.problems[0]
+    assert _on_disk(store, job_id)["state"] == "running"
+    with pytest.raises(OSError, match="No space left"):
+        store.save_pending()
+
+    monkeypatch.setattr(JobFiles, "save", real_save)  # space is back
+    store.save_pending()
+    assert store.problems == [] and _on_disk(store, job_id)["state"] == "failed"

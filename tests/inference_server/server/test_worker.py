@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -14,11 +15,15 @@ from inference_server.footage.reader import FootageError
 from inference_server.pipeline.model_plan import MissingModelError
 from inference_server.pipeline.options import OptionsError
 from inference_server.pipeline.progress import PipelineError
+from inference_server.server import worker as worker_module
+from inference_server.server.capture_process import IsolatedRunner
 from inference_server.server.ids import new_id
-from inference_server.server.job_files import RESULT_FILE
+from inference_server.server.job_files import RESULT_FILE, JobFiles
 from inference_server.server.job_record import JobOutcome, StageProgress
+from inference_server.server.schemas import JobStatus
 from inference_server.server.store import JobStore
 from inference_server.server.worker import JobWorker
+from tests.helpers.child_runners import scripted_capture
 
 from .conftest import FakeRunner, wait_until
 
@@ -182,3 +187,95 @@ def test_deleting_a_running_job_cancels_it_and_removes_its_folder_after_the_run(
     follower = _submit(store)  # the worker is free again
     runner.hold.set()
     _wait_state(store, follower, "done")
+
+
+def _submit_footage(store: JobStore, footage: Path, shown: str = "street.mp4") -> str:
+    job_id = new_id()
+    store.job_dir(job_id).mkdir()
+    store.create(job_id, source_kind="upload", source_name=shown, input_path=footage, options={"stop": 20})
+    return job_id
+
+
+def test_a_native_crash_fails_only_its_job_and_clients_never_see_server_paths(store, make_worker, tmp_path):
+    make_worker(IsolatedRunner(scripted_capture))
+    data = store.jobs_dir.parent
+    crashing = _submit_footage(store, data / "jobs" / "crash.avi")
+    unreadable = _submit_footage(store, data / "uploads" / "unreadable.avi", shown="holiday.mov")
+    fine = _submit_footage(store, data / "uploads" / "clip.avi")
+    _wait_state(store, fine, "done", timeout=30)
+    crashed = store.get(crashing)
+    assert crashed.state == "failed" and crashed.error.code == "capture_crashed" and crashed.error.stage == "poses"
+    assert "SIGABRT" in crashed.error.message
+    failed = store.get(unreadable).error
+    assert failed.code == "footage_unreadable"
+    assert failed.message == "holiday.mov: cannot be read as video (Invalid data found)"
+    done = store.get(fine).summary
+    assert done.warnings == ("street.mp4: 2 frames were dropped", "recorded as street.mp4")
+    for job_id in (crashing, unreadable, fine):
+        assert str(data) not in JobStatus.from_record(store.get(job_id), None).model_dump_json()
+
+
+def test_the_worker_survives_a_full_disk_and_resumes_when_space_returns(store, make_worker, monkeypatch):
+    real_save, full = JobFiles.save, threading.Event()
+
+    def save(self, record):
+        if full.is_set():
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_save(self, record)
+
+    monkeypatch.setattr(JobFiles, "save", save)
+    monkeypatch.setattr(worker_module, "RETRY_S", 0.05)
+    runner = FakeRunner(frames=2)
+    worker = make_worker(runner)
+    waiting = _submit(store)  # (refused at submit while the disk is full: creating it needs a save)
+    full.set()
+    wait_until(lambda: worker.problems, timeout=5)  # claiming it needs a save: the job stays queued
+    assert "No space left on device" in worker.problems[0]
+    assert store.get(waiting).state == "queued" and runner.calls == []
+    full.clear()
+    _wait_state(store, waiting, "done")
+    wait_until(lambda: not worker.problems and not store.problems, timeout=5)
+
+
+def test_a_job_that_ends_on_a_full_disk_shows_its_failure_and_is_saved_later(store, make_worker, monkeypatch):
+    runner = FakeRunner(hold=threading.Event())
+    make_worker(runner)
+    monkeypatch.setattr(worker_module, "RETRY_S", 0.05)
+    job_id, next_job = _submit(store), _submit(store)
+    assert runner.started.wait(5)
+    real_save = JobFiles.save
+    monkeypatch.setattr(JobFiles, "save", lambda self, record: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
+    runner.error = PipelineError("write", "the result file cannot be written ([Errno 28] No space left on device)")
+    runner.error.__cause__ = OSError(errno.ENOSPC, "No space left on device")
+    runner.hold.set()
+    _wait_state(store, job_id, "failed")
+    assert store.get(job_id).error.code == "disk_full"
+    assert store.problems and store.get(next_job).state == "queued"
+    time.sleep(0.3)
+    assert store.get(next_job).state == "queued"  # nothing starts while records cannot be saved
+    monkeypatch.setattr(JobFiles, "save", real_save)
+    runner.error = None
+    _wait_state(store, next_job, "done")
+    assert JobStore(store.jobs_dir.parent).get(job_id).error.code == "disk_full"  # the failure reached the disk
+
+
+def test_a_second_shutdown_while_a_job_runs_fails_it(store, tmp_path):
+    job_id = _submit(store)
+    for expected in ("queued", "failed"):
+        current = JobStore(store.jobs_dir.parent)
+        runner = FakeRunner(hold=threading.Event())
+        worker = JobWorker(current, runner, server_options=OVERRIDES)
+        worker.start()
+        assert runner.started.wait(5)
+        worker.stop(timeout=5)
+        assert JobStore(store.jobs_dir.parent).get(job_id).state == expected
+
+
+def test_a_cancel_asked_of_a_running_job_is_saved_with_it(store, make_worker):
+    runner = FakeRunner(hold=threading.Event(), deaf_to_cancel=True)
+    worker = make_worker(runner)
+    job_id = _submit(store)
+    assert runner.started.wait(5)
+    worker.cancel(job_id)
+    assert JobStore(store.jobs_dir.parent).get(job_id).state == "cancelled"  # had the server died now
+    runner.hold.set()
