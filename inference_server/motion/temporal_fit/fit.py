@@ -1,8 +1,9 @@
 """Solve each person's whole motion at once, batched over people and frames (torch, CPU or CUDA).
 
 The per-frame estimators (the lift, 3DCrowdNet) answer each frame alone, and the clean-ups after them
-each fix one symptom. Here every frame of every person is one optimisation (Adam on 6D rotations and the
-root translation), started from the cleaned-up estimate, with the evidence and the physics together:
+each fix one symptom. Here every frame of a person is one optimisation (L-BFGS on 6D rotations and the
+root translation; each person their own problem, though fitted in one batch), started from the cleaned-up
+estimate, with the evidence and the physics together:
 
 - **evidence**: the SMPL joints reproject onto the 2D keypoints (robust, confidence-weighted) and the
   local rotations agree with the per-frame estimator where it saw the person;
@@ -17,7 +18,7 @@ re-estimated between rounds from the fitted motion (``clean_up`` does that).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +28,7 @@ from crowdmocap_addon.core.geometry import axis_angle_to_matrix, matrix_to_axis_
 from crowdmocap_addon.core.joints import SMPL_TO_COCO
 from crowdmocap_addon.core.result.schema import GroundPlane, PinholeCamera
 
-from . import terms
+from . import lbfgs, terms
 from .body import forward_kinematics, matrix_to_6d, project, six_d_to_matrix
 
 _SMPL_OBSERVED, _COCO_OBSERVING = list(SMPL_TO_COCO), list(SMPL_TO_COCO.values())
@@ -176,6 +177,18 @@ def from_ray(ray: torch.Tensor) -> torch.Tensor:
     return torch.cat([ray[..., :2] * depth, depth], dim=-1)
 
 
+def _solve(energy: Callable[..., torch.Tensor], variables: list[torch.Tensor], iterations: int) -> list[torch.Tensor]:
+    """Minimise ``energy(*variables)`` (one value per person) over the variables, each (P, ...)."""
+    count = variables[0].shape[0]
+    sizes = [v[0].numel() for v in variables]
+
+    def unpack(flat: torch.Tensor) -> list[torch.Tensor]:
+        return [part.reshape(v.shape) for part, v in zip(flat.split(sizes, dim=1), variables, strict=True)]
+
+    flat = torch.cat([v.reshape(count, -1) for v in variables], dim=1)
+    return unpack(lbfgs.minimise(lambda x: energy(*unpack(x)), flat, iterations))
+
+
 def fit_people(
     people: Sequence[PersonEvidence],
     camera: PinholeCamera,
@@ -193,32 +206,25 @@ def fit_people(
     rest = torch.as_tensor(np.stack([p.rest_joints for p in people]), dtype=dtype, device=device)
     scene = _Scene(rest, batch, camera, ground)
     start = _padded([_rotations(p.global_orient, p.body_pose) for p in people], length, dtype, device)
-    six = matrix_to_6d(start).clone().requires_grad_(True)
+    six = matrix_to_6d(start)
     start_ray = to_ray(_padded([p.transl for p in people], length, dtype, device))
     hats = _hats(length, settings.knot_frames, dtype, device)  # (T, K)
-    ray = torch.zeros_like(start_ray, requires_grad=True)  # per-frame detail
-    knots = torch.zeros((len(people), hats.shape[1], 3), dtype=dtype, device=device, requires_grad=True)
+    ray = torch.zeros_like(start_ray)  # per-frame detail
+    knots = torch.zeros((len(people), hats.shape[1], 3), dtype=dtype, device=device)
 
     def root(ray: torch.Tensor, knots: torch.Tensor) -> torch.Tensor:
         return from_ray(start_ray + hats @ knots + ray)
 
-    # L-BFGS with a line search: the energy couples depth, height and pose across frames, where Adam's
-    # per-coordinate steps crawl (measured: twice the root error after as many energy evaluations).
-    # First the root alone (the pose held): where each person is is most of the error and nearly convex.
-    for variables, iterations in (([ray, knots], settings.root_iterations), ([six, ray, knots], settings.iterations)):
-        optimiser = torch.optim.LBFGS(variables, lr=1.0, max_iter=iterations, history_size=20,
-                                      line_search_fn="strong_wolfe", tolerance_grad=1e-9,
-                                      tolerance_change=1e-12)  # fmt: skip
-
-        def closure(optimiser: torch.optim.LBFGS = optimiser) -> torch.Tensor:
-            optimiser.zero_grad(set_to_none=True)
-            energy = _energy(six_d_to_matrix(six), root(ray, knots), scene, settings)
-            energy.backward()
-            return energy
-
-        if iterations > 0:
-            with torch.enable_grad():
-                optimiser.step(closure)
+    # L-BFGS with a line search, per person (``lbfgs``): the energy couples depth, height and pose across
+    # frames, where Adam's per-coordinate steps crawl (measured: twice the root error after as many energy
+    # evaluations). First the root alone (the pose held): where each person is is most of the error and
+    # nearly convex; then everything.
+    if settings.root_iterations > 0:
+        ray, knots = _solve(lambda r, k: _energy(six_d_to_matrix(six), root(r, k), scene, settings), [ray, knots],
+                            settings.root_iterations)  # fmt: skip
+    if settings.iterations > 0:
+        six, ray, knots = _solve(lambda x, r, k: _energy(six_d_to_matrix(x), root(r, k), scene, settings),
+                                 [six, ray, knots], settings.iterations)  # fmt: skip
     with torch.no_grad():
         local, transl = six_d_to_matrix(six), root(ray, knots)
         joints = forward_kinematics(rest, local, transl)

@@ -3,6 +3,7 @@
 Every term is a mean over the elements it constrains, each residual divided by the size of error that
 is normal for it (``Scales``), so a term near 1 means "about as wrong as expected" and weights compare
 like with like. Tensors are batched (P people, T frames); ``valid`` masks the padding of shorter tracks.
+Each term is one value per person, (P,): a person's energy is their own, whoever they are fitted with.
 """
 
 from __future__ import annotations
@@ -48,8 +49,10 @@ class Batch:
 
 
 def _masked_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    total = weights.sum()
-    return (values * weights).sum() / total.clamp(min=1e-9)
+    """(P, ...) -> (P,): each person's weighted mean."""
+    weighted = values * weights
+    dims = tuple(range(1, weighted.ndim))
+    return weighted.sum(dim=dims) / weights.expand_as(weighted).sum(dim=dims).clamp(min=1e-9)
 
 
 def reprojection(projected: torch.Tensor, batch: Batch, scales: Scales) -> torch.Tensor:
@@ -129,7 +132,7 @@ def bounded_speed(joints: torch.Tensor, max_speed: float, batch: Batch, scales: 
 
 def hinge_limits(local: torch.Tensor, batch: Batch, scales: Scales, allowance: float) -> torch.Tensor:
     """Knees and elbows turn about their hinge axis only, and bend backwards no more than ``allowance`` rad."""
-    total = local.new_zeros(())
+    total = local.new_zeros(local.shape[0])
     weights = batch.valid.float()
     hinges = local[:, :, list(SMPL_HINGE_AXES)].unbind(dim=2)  # one gather, then split (see body.forward_kinematics)
     for rotation, axis_tuple in zip(hinges, SMPL_HINGE_AXES.values(), strict=True):

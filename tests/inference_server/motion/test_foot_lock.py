@@ -40,3 +40,17 @@ def test_feet_stay_put_during_contacts_and_the_rest_is_untouched():
     bone = np.linalg.norm(joints[:, 4] - joints[:, 1], axis=1)  # thigh length is unchanged
     np.testing.assert_allclose(bone, np.linalg.norm(REST[4] - REST[1]), atol=1e-9)
     np.testing.assert_allclose(locked.body_pose[55:], body[55:], atol=1e-9)  # away from contacts: untouched
+
+
+def test_a_planted_foot_keeps_one_turn_so_its_toes_stay_still_too():
+    orient, body, transl, contact = _sliding_stance()
+    rng = np.random.default_rng(1)
+    body[:, 6] = rng.normal(scale=0.08, size=(len(body), 3))  # the estimate's left ankle wobbles ~5 degrees a frame
+    original = forward_kinematics(REST, orient, body, transl).joints
+    locked = forward_kinematics(REST, orient, lock_feet(REST, orient, body, transl, contact, fps=FPS).body_pose,
+                                transl).joints  # fmt: skip
+    left_toes = 10
+    assert np.ptp(original[5:50, left_toes], axis=0).max() > 0.03  # the wobble moved the toes by centimetres
+    assert np.ptp(locked[5:50, left_toes], axis=0).max() < 0.01  # held: under a centimetre over 1.5 s
+    step = np.linalg.norm(np.diff(locked[:, left_toes], axis=0), axis=1)
+    assert step.max() < 2 * np.linalg.norm(np.diff(original[:, left_toes], axis=0), axis=1).max()  # no snap in blends

@@ -1,0 +1,106 @@
+"""L-BFGS for P independent problems solved side by side: each person has their own history and step.
+
+Fitting everyone in one batch is what makes the fit fast (one forward and backward pass for all), but
+``torch.optim.LBFGS`` treats the batch as one problem: one line search, one curvature history. Then a
+person's fit depends on who they are fitted with, and one hard person shortens everyone's steps
+(measured on the street clip: fitted alone, people came out with 0 % implausible frames against 0.9 %
+batched). Here the energy is a vector, one value per person, and every quantity of the method (the
+two-loop recursion's dot products, the step length, the Armijo test, convergence) is per person, so
+each person follows exactly the path they would alone, at the batch's cost.
+
+The line search backtracks (Armijo, halving) with every person's trial step evaluated in the same pass;
+a person whose step fails ten halvings, or whose energy and gradient stop changing, is finished and
+holds still while the others go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+Energy = Callable[[torch.Tensor], torch.Tensor]  # (P, N) variables -> (P,) energies
+
+ARMIJO = 1e-4  # sufficient decrease: the step must gain this share of what the slope promises
+MAX_HALVINGS = 10
+CURVATURE_FLOOR = 1e-10  # pairs (s, y) with s.y below this would break the inverse-Hessian estimate
+RELATIVE_CHANGE = 1e-7  # a person whose energy changes less than this (relative) in a step is done
+GRADIENT_FLOOR = 1e-7
+
+
+def _evaluate(energy: Energy, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Energies (P,) and their gradients (P, N) at ``x``."""
+    with torch.enable_grad():
+        leaf = x.detach().requires_grad_(True)
+        values = energy(leaf)
+        (gradient,) = torch.autograd.grad(values.sum(), leaf)  # people do not interact: each row is its own
+    return values.detach(), gradient
+
+
+def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return (a * b).sum(dim=1)
+
+
+def _direction(gradient: torch.Tensor, steps: list[torch.Tensor], changes: list[torch.Tensor],
+               rho: list[torch.Tensor]) -> torch.Tensor:  # fmt: skip
+    """The two-loop recursion, per person (a pair with rho 0 is one that person skipped)."""
+    q = gradient.clone()
+    alphas = []
+    for s, y, r in zip(reversed(steps), reversed(changes), reversed(rho), strict=True):
+        alpha = r * _dot(s, q)
+        q -= alpha[:, None] * y
+        alphas.append(alpha)
+    if steps:
+        s, y, r = steps[-1], changes[-1], rho[-1]
+        gamma = torch.where(r > 0, _dot(s, y) / _dot(y, y).clamp(min=1e-30), torch.ones_like(r))
+        q *= gamma[:, None]
+    for s, y, r, alpha in zip(steps, changes, rho, reversed(alphas), strict=True):
+        beta = r * _dot(y, q)
+        q += (alpha - beta)[:, None] * s
+    return -q
+
+
+def minimise(energy: Energy, x: torch.Tensor, iterations: int, history: int = 20) -> torch.Tensor:
+    """Minimise every person's energy from ``x`` (P, N); returns the variables after ``iterations`` steps."""
+    x = x.detach().clone()
+    values, gradient = _evaluate(energy, x)
+    steps: list[torch.Tensor] = []
+    changes: list[torch.Tensor] = []
+    rho: list[torch.Tensor] = []
+    going = torch.isfinite(values)
+    for iteration in range(iterations):
+        if not bool(going.any()):
+            break
+        direction = _direction(gradient, steps, changes, rho)
+        slope = _dot(gradient, direction)
+        uphill = slope >= 0  # a stale history can point uphill: fall back to steepest descent
+        direction = torch.where(uphill[:, None], -gradient, direction)
+        slope = torch.where(uphill, -_dot(gradient, gradient), slope)
+        first = iteration == 0 or not steps
+        length = torch.ones_like(values)
+        if first:  # no curvature known yet: a step of unit length along the gradient
+            length = (1.0 / gradient.abs().sum(dim=1).clamp(min=1e-12)).clamp(max=1.0)
+        length = torch.where(going, length, torch.zeros_like(length))
+        accepted = ~going
+        new_x, new_values, new_gradient = x.clone(), values.clone(), gradient.clone()
+        for _ in range(MAX_HALVINGS):
+            trial = torch.where(accepted[:, None], new_x, x + length[:, None] * direction)
+            trial_values, trial_gradient = _evaluate(energy, trial)
+            good = ~accepted & torch.isfinite(trial_values) & (trial_values <= values + ARMIJO * length * slope)
+            new_x[good], new_values[good], new_gradient[good] = trial[good], trial_values[good], trial_gradient[good]
+            accepted = accepted | good
+            if bool(accepted.all()):
+                break
+            length = torch.where(accepted, length, length * 0.5)
+        stuck = going & ~(accepted & (length > 0))
+        s, y = new_x - x, new_gradient - gradient
+        curvature = _dot(s, y)
+        r = torch.where(going & (curvature > CURVATURE_FLOOR), 1.0 / curvature.clamp(min=CURVATURE_FLOOR), 0.0)
+        steps.append(s), changes.append(y), rho.append(r)
+        if len(steps) > history:
+            steps.pop(0), changes.pop(0), rho.pop(0)
+        settled = (values - new_values).abs() <= RELATIVE_CHANGE * new_values.abs()
+        flat = new_gradient.abs().amax(dim=1) <= GRADIENT_FLOOR
+        going = going & ~stuck & ~settled & ~flat
+        x, values, gradient = new_x, new_values, new_gradient
+    return x
