@@ -131,9 +131,11 @@ class _Scene:
     ground: GroundPlane | None
 
 
-def _energy(local: torch.Tensor, transl: torch.Tensor, scene: _Scene, settings: FitSettings) -> torch.Tensor:
+def _energy(local: torch.Tensor, transl: torch.Tensor, scene: _Scene, settings: FitSettings,
+            posed: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+    """Each person's energy (P,); ``posed`` is ``forward_kinematics`` at zero translation when ``local`` is held."""
     s, scales, batch, camera, ground = settings, settings.scales, scene.batch, scene.camera, scene.ground
-    joints = forward_kinematics(scene.rest, local, transl)
+    joints = forward_kinematics(scene.rest, local, transl) if posed is None else posed + transl[:, :, None]
     projected = project(joints[:, :, _SMPL_OBSERVED], camera.focal_px, camera.principal_point)
     root, every = terms.smooth_motion(joints, batch, scales)
     energy = (
@@ -220,7 +222,9 @@ def fit_people(
     # evaluations). First the root alone (the pose held): where each person is is most of the error and
     # nearly convex; then everything.
     if settings.root_iterations > 0:
-        ray, knots = _solve(lambda r, k: _energy(six_d_to_matrix(six), root(r, k), scene, settings), [ray, knots],
+        held = six_d_to_matrix(six)
+        posed = forward_kinematics(rest, held, torch.zeros_like(start_ray))  # the pose is held: posed once
+        ray, knots = _solve(lambda r, k: _energy(held, root(r, k), scene, settings, posed), [ray, knots],
                             settings.root_iterations)  # fmt: skip
     if settings.iterations > 0:
         six, ray, knots = _solve(lambda x, r, k: _energy(six_d_to_matrix(x), root(r, k), scene, settings),
