@@ -1,10 +1,12 @@
-"""Record the real BlazePose backend's 2D poses on a clip, for tests to replay instead of running the model.
+"""Record the embedded default 2D stage's poses on a clip, for tests to replay instead of running the models.
 
     .venv/bin/python scripts/record_poses.py [CLIP] [-o OUT.npz]
 
 Defaults: the street clip ``tests/data/vtest_first10s.avi`` into ``tests/data/vtest_first10s_blazepose.npz``
-(the recording the test suite replays; see ``tests/helpers/recorded_poses.py`` for the layout). Run it
-again whenever the BlazePose backend's output changes on purpose; a slow test says when it has.
+(the recording the test suite replays; see ``tests/helpers/recorded_poses.py`` for the layout). The 2D
+stage runs as a capture runs it (``record_default_stage``): the default backend (NanoDet-g proposals, the
+BlazePose landmark network, the second look) with the tracker's expected regions, so the recording is what
+a capture of the clip sees. Run it again whenever that output changes on purpose; a slow test says when.
 """
 
 from __future__ import annotations
@@ -21,22 +23,16 @@ STREET = REPO / "tests" / "data" / "vtest_first10s.avi"
 
 
 def record(clip: Path, out: Path) -> Path:
-    """Run BlazePose top-down over every frame of ``clip`` and write what it found to ``out``."""
+    """Run the default 2D stage over every frame of ``clip`` and write what it found to ``out``."""
     from inference_server.footage import open_footage
-    from inference_server.poses2d.blazepose import BlazePoseSettings, BlazePoseTopDown
-    from tests.helpers.recorded_poses import RECORDED_BACKEND, frame_signature, write_recording
+    from tests.helpers.recorded_poses import frame_signature, record_default_stage, write_recording
 
-    footage = open_footage(clip)
-    frames, signatures = [], []
-    with BlazePoseTopDown(BlazePoseSettings(**RECORDED_BACKEND)) as backend:
-        for frame in footage.frames():
-            frames.append(backend(frame.image, frame.index, frame.time))
-            signatures.append(frame_signature(frame.image))
-            print(f"\rframe {frame.index + 1}/{footage.info.frame_count}", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+    frames = record_default_stage(clip)
+    signatures = [frame_signature(frame.image) for frame in open_footage(clip).frames()]
+    info = open_footage(clip).info
     source = f"{clip.name} sha256 {hashlib.sha256(clip.read_bytes()).hexdigest()}"
-    return write_recording(out, frames, signatures, size=(footage.info.width, footage.info.height),
-                           backend=BlazePoseTopDown.name, source=source)  # fmt: skip
+    return write_recording(out, frames, signatures, size=(info.width, info.height), backend="blazepose-topdown",
+                           source=source)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 STREET_POSES = Path(__file__).resolve().parents[1] / "data" / "vtest_first10s_blazepose.npz"
 # The backend as recorded: HOG proposals and MediaPipe's solution (no npm models), one look per proposal
 # (the recording predates the second look). The suite replays it as a stand-in for any 2D stage.
-RECORDED_BACKEND = {"second_look_iou": 0.0}
 REPLAY_NOTICE = "replay_cli: 2D poses replayed from"
 SIGNATURE_SIZE = (24, 18)  # thumbnail width, height
 SIGNATURE_TOLERANCE = 2  # grey levels: decoding gives the same frame again; neighbouring frames differ by >= 5
@@ -159,3 +158,43 @@ class _Aborting(RecordedPoses):
             print(f"replay_cli: aborting at frame {index}", file=sys.stderr, flush=True)
             os.abort()
         return super().__call__(image, index, time)
+
+
+def record_default_stage(clip: Path, models: Path | None = None) -> list[FramePoses]:
+    """Every frame's poses as a capture of ``clip`` with the default options finds them: the default
+    backend, fed the tracker's expected regions (``pose_and_track``), so the recording is what the
+    pipeline sees. The models come from ``models`` (default: the models folder, ``crowdmocap-server models
+    fetch``); without them the default falls back to HOG and MediaPipe, which is not what was recorded."""
+    from inference_server.pipeline.backends import open_pose_backend
+    from inference_server.pipeline.options import CaptureOptions
+    from inference_server.pipeline.progress import CancelToken, StageMeter
+    from inference_server.pipeline.run import plan_capture
+    from inference_server.pipeline.stream import pose_and_track
+    from inference_server.tracking.tracker import Tracker
+
+    options = CaptureOptions(models_dir=None if models is None else str(models))
+    plan = plan_capture(clip, options)
+    recorder = _Recorder(open_pose_backend(plan.models))
+    try:
+        pose_and_track(plan.clip, plan.span, backend=recorder, tracker=Tracker(), cancel=CancelToken(),
+                       meter=StageMeter("poses", plan.total, "frames", None),
+                       tracked_regions=options.tracked_regions)  # fmt: skip
+    finally:
+        recorder.close()
+    return recorder.frames
+
+
+class _Recorder:
+    """A pose backend that keeps what the backend it wraps answered."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend, self.name, self.frames = backend, backend.name, []
+        self.takes_regions = getattr(backend, "takes_regions", False)
+
+    def __call__(self, image: np.ndarray, index: int = 0, time: float = 0.0, **regions: Any) -> FramePoses:
+        found = self.backend(image, index, time, **regions)
+        self.frames.append(found)
+        return found
+
+    def close(self) -> None:
+        self.backend.close()

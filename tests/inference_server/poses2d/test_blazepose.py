@@ -63,7 +63,9 @@ def test_tracks_on_the_street_clip_are_about_the_people_seen_by_eye():
     from inference_server.tracking.tracker import Tracker, TrackerSettings
 
     tracks = Tracker(TrackerSettings(min_length=10)).run(street_poses())
-    assert 5 <= len(tracks) <= 9  # measured: 6 (two of the group are lost once they stand behind the post)
+    # Measured: 11 on the default 2D stage's recording: all seven, the three by the sign post in fragments
+    # (issue 14's open figure, 1.57 tracks per person: docs/poses2d.md). Fewer than seven is someone missed.
+    assert 7 <= len(tracks) <= 12
     assert len({t.id for t in tracks}) == len(tracks)
     longest = max(tracks, key=lambda t: t.observed.sum())
     assert longest.observed.sum() >= 80  # measured: 86 of 100 frames for the best-followed person
