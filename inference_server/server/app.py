@@ -16,6 +16,7 @@ from .docs_assets import mount_docs
 from .errors import CatchUnexpected, install_error_handlers
 from .request_guard import GuardPolicy, RequestGuard
 from .routes import api_router
+from .schemas import JobStatus
 from .security import describe_security, load_or_create_token
 from .settings import ServerSettings
 from .store import JobStore
@@ -54,7 +55,7 @@ def create_app(
         components = partial(available_components, settings.models_dir)
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # uploads and the token: owner only
     token = load_or_create_token(settings.data_dir)[0] if settings.token_required else None
-    jobs = JobStore(settings.data_dir)
+    jobs = JobStore(settings.data_dir, servable=lambda record: JobStatus.from_record(record, None))
     worker = JobWorker(jobs, runner, server_options=settings.capture_overrides())
     uploads = UploadStore(settings.data_dir, settings.max_upload_bytes, keep_s=settings.upload_keep_hours * 3600)
     ctx = ServerContext(

@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from .atomic import atomic_write_json, remove_stale_temps
@@ -30,7 +31,10 @@ class JobNotFoundError(KeyError):
 class JobFiles:
     """The jobs folder: one sub-folder per job id."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, servable: Callable[[JobRecord], object] | None = None) -> None:
+        """``servable`` raises ValueError for a record clients could not be shown (its options, say): such
+        a record is quarantined on load like a damaged one, instead of failing every job listing."""
+        self.servable = servable
         self.jobs_dir = data_dir / "jobs"
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         self.quarantine_dir = data_dir / "quarantine"  # job folders whose job.json is damaged (see _quarantine)
@@ -53,6 +57,8 @@ class JobFiles:
             remove_stale_temps(folder)
             try:
                 record = JobRecord.from_json(json.loads((folder / JOB_FILE).read_text()))
+                if self.servable is not None:
+                    self.servable(record)
             except (OSError, ValueError, TypeError) as exc:
                 self._quarantine(folder, exc)
                 continue

@@ -36,8 +36,8 @@ def now_iso() -> str:
 class JobStore:
     """Thread-safe records with atomic persistence; ``version`` counts changes for event streams."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.files = JobFiles(data_dir)
+    def __init__(self, data_dir: Path, servable: Callable[[JobRecord], object] | None = None) -> None:
+        self.files = JobFiles(data_dir, servable)
         self.jobs_dir = self.files.jobs_dir
         self._cond = threading.Condition()
         self._jobs: dict[str, JobRecord] = {}

@@ -78,7 +78,7 @@ def test_whole_clip_gives_grounded_people_a_preview_and_full_provenance(replay, 
     for person in result.people:
         assert 1.4 < np.median(_head_heights(result, person)) < 1.75  # feet on the floor: heads at a person's height
         # Front/back flips mirrored back. Measured: 6 of 446 person-frames left, at most 2 per person,
-        # in the sign-post group whose tracks swap people (the flip fixer sees a turn it cannot explain).
+        # five of them in the sign-post group, whose tracks swap people (the flip fixer sees turns it cannot explain).
         assert _walking_backwards(result, person) <= 2
         assert ((person.foot_contact >= 0) & (person.foot_contact <= 1)).all()
     backwards = sum(_walking_backwards(result, person) for person in result.people)

@@ -360,13 +360,21 @@ def test_job_options_mirror_capture_options_without_paths_or_device():
             assert field.default == getattr(defaults, name), name
 
 
-def test_a_damaged_job_record_does_not_break_the_job_list(live_server, tmp_path):
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [('"created": "', '"created": "not a date '), ('"stop": 5', '"stop": "five"'),
+     ('"source_kind": "upload"', '"source_kind": "ftp"')],
+    ids=["date", "option-value", "source-kind"],
+)  # fmt: skip
+def test_a_damaged_job_record_does_not_break_the_job_list(live_server, tmp_path, before, after):
     first = live_server()
     job = first.submit_clip(stop=5)
     first.wait_state(job["id"], "done")
     first.__exit__(None, None, None)
     record = tmp_path / "data" / "jobs" / job["id"] / "job.json"
-    record.write_text(record.read_text().replace('"created": "', '"created": "not a date ', 1))
+    text = record.read_text()
+    assert before in text
+    record.write_text(text.replace(before, after, 1))
     again = live_server()
     listing = again.client.get("/v1/jobs")
     assert listing.status_code == 200 and listing.json()["jobs"] == []
