@@ -14,13 +14,15 @@ def register() -> None:
     from . import preferences
     from .capture import register_bpy as capture_ui
     from .export import operator_bpy as export_ui
+    from .people import register_bpy as people_ui
     from .retarget import register_bpy as retarget_ui
     from .scene import operator_bpy
 
     preferences.register()
     operator_bpy.register()
     capture_ui.register()
-    retarget_ui.register()  # its sub-panel hangs under the capture panel
+    people_ui.register()  # its sub-panel hangs under the capture panel, above Retarget
+    retarget_ui.register()
     export_ui.register()
 
 
@@ -28,11 +30,13 @@ def unregister() -> None:
     from . import preferences
     from .capture import register_bpy as capture_ui
     from .export import operator_bpy as export_ui
+    from .people import register_bpy as people_ui
     from .retarget import register_bpy as retarget_ui
     from .scene import operator_bpy
 
     export_ui.unregister()
     retarget_ui.unregister()
+    people_ui.unregister()
     capture_ui.unregister()
     operator_bpy.unregister()
     preferences.unregister()

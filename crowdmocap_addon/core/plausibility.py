@@ -153,6 +153,12 @@ def _reprojection(person: CapturedPerson, joints: np.ndarray, result: CaptureRes
     return distance[observed & in_front]
 
 
+def implausible_frames(person: CapturedPerson, result: CaptureResult,
+                       limits: PlausibilityLimits | None = None) -> np.ndarray:  # fmt: skip
+    """(T,) bool: the person's frames that sink, float or teleport (what the Blender import flags)."""
+    return _person(person, result, limits or PlausibilityLimits())[1].flags["implausible"]
+
+
 def assess(result: CaptureResult, limits: PlausibilityLimits | None = None) -> Plausibility:
     """Every person's plausibility figures and the result's totals over all person-frames."""
     limits = limits or PlausibilityLimits()

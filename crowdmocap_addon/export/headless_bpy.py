@@ -47,14 +47,17 @@ def add_export_command(commands: argparse._SubParsersAction) -> None:
         "export", help="export the people of a .blend scene as FBX, glTF (.glb) or BVH files",
         description="Export every armature of SCENE (people imported by CrowdMocap, or characters retargeted from "
         "them) with engine presets: FBX for Unity (default) or Unreal, glTF binary for Godot and the web, BVH per "
-        "person for mocap tools. Files are named CAPTURE_Person_007.ext, or CAPTURE_crowd.ext for one file.",
+        "person for mocap tools. Files are named after each armature (street_Person_007.ext), or NAME_crowd.ext "
+        "for one file.",
     )  # fmt: skip
     export.add_argument("scene", type=Path, help="a .blend file")
     export.add_argument("--format", choices=tuple(FORMAT_PRESETS), required=True, help="file format")
     export.add_argument("--preset", choices=("unity", "unreal"), help="FBX flavour (default unity)")
     export.add_argument("--per-person", action="store_true", help="one file per person (BVH always is)")
     export.add_argument("--no-mesh", action="store_true", help="animation and skeleton only")
-    export.add_argument("--person", nargs="+", metavar="NAME", help="only these armatures (e.g. Person_007)")
-    export.add_argument("--name", help="capture name used in file names (default: the scene's file name)")
+    export.add_argument("--person", nargs="+", metavar="NAME", help="only these armatures (e.g. street_Person_007)")
+    export.add_argument(
+        "--name", help="name of the one-file crowd export, NAME_crowd.ext (default: the scene's file name)"
+    )
     export.add_argument("-o", "--output", type=Path, required=True, help="folder to write into")
     export.set_defaults(run=_cmd_export, parser=export)

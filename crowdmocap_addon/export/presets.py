@@ -94,5 +94,6 @@ def find_preset(name: str) -> ExportPreset:
 
 
 def output_name(capture: str, person: str | None, preset: ExportPreset) -> str:
-    """``street_Person_007.fbx`` per person, ``street_crowd.fbx`` for everyone in one file."""
-    return f"{capture}_{person or 'crowd'}{preset.extension}"
+    """``street_Person_007.fbx`` per person (people's names already carry their capture's label),
+    ``street_crowd.fbx`` for everyone in one file."""
+    return f"{person}{preset.extension}" if person else f"{capture}_crowd{preset.extension}"

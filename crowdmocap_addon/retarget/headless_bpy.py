@@ -85,7 +85,7 @@ def add_retarget_command(commands: argparse._SubParsersAction) -> None:
         "--preset", default="auto", help="auto (default), mixamo, ue5, unity, rigify, rigify_deform, smpl, or yours"
     )
     retarget.add_argument("--per-person", action="store_true", help="one copy of the rig per person")
-    retarget.add_argument("--person", nargs="+", metavar="NAME", help="only these people (e.g. Person_007)")
+    retarget.add_argument("--person", nargs="+", metavar="NAME", help="only these people (e.g. street_Person_007)")
     retarget.add_argument("--no-foot-pin", dest="foot_pin", action="store_false", help="do not pin planted feet")
     retarget.add_argument("--root-motion", choices=tuple(_ROOT_MOTION), default="hips",
                           help="where horizontal motion goes (default hips)")  # fmt: skip

@@ -254,7 +254,7 @@ def retarget(
         raise RetargetError("the target must be an armature (make your rig the active object)")
     people = [obj for obj in sources if obj is not target and is_crowdmocap_armature(obj)]
     if not people:
-        raise RetargetError("no CrowdMocap armatures to retarget: select the people (Person_...) and the rig")
+        raise RetargetError("no CrowdMocap armatures to retarget: select the people (..._Person_...) and the rig")
     if not per_person and len(people) > 1:
         raise RetargetError(
             f"{len(people)} people selected for one rig: select one, or use 'Duplicate target per person'"

@@ -8,12 +8,11 @@ forward kinematics in NumPy. No ``frame_set``: a frame change re-evaluates the w
 
 from __future__ import annotations
 
-import functools
-
 import bpy
 import numpy as np
 
 from ..core.geometry import quaternion_to_matrix
+from ..scene.animation_bpy import curve_keys, curves_by_path, sample_curve
 from ..scene.keyframes import CONTACT_LEFT_PROPERTY, CONTACT_RIGHT_PROPERTY, bone_path
 from .armature import Skeleton, pose_matrices, topological_order
 from .transfer import SourceMotion
@@ -80,56 +79,12 @@ def skeleton_of(obj: bpy.types.Object) -> Skeleton:
     )
 
 
-def channelbag(obj: bpy.types.Object):
-    """The channelbag of ``obj``'s assigned action slot (layered actions, Blender 4.4+), or None."""
-    animation = obj.animation_data
-    if animation is None or animation.action is None or animation.action_slot is None:
-        return None
-    for layer in animation.action.layers:
-        for strip in layer.strips:
-            bag = strip.channelbag(animation.action_slot)
-            if bag is not None:
-                return bag
-    return None
-
-
-@functools.cache
-def _linear_code() -> int:
-    return bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items["LINEAR"].value
-
-
-def _keys(fcurve: bpy.types.FCurve) -> tuple[np.ndarray, np.ndarray]:
-    points = fcurve.keyframe_points
-    co = np.empty(len(points) * 2, dtype=np.float32)
-    points.foreach_get("co", co)
-    return co[0::2].astype(np.float64), co[1::2].astype(np.float64)
-
-
-def _sample(fcurve: bpy.types.FCurve, frames: np.ndarray) -> np.ndarray:
-    """(T,) the curve's values at ``frames``: bulk linear interpolation when that is exactly what Blender does."""
-    points = fcurve.keyframe_points
-    interpolation = np.empty(len(points), dtype=np.int32)
-    points.foreach_get("interpolation", interpolation)
-    linear = np.all(interpolation[:-1] == _linear_code()) and len(fcurve.modifiers) == 0
-    if linear and fcurve.extrapolation == "CONSTANT" and len(points) > 0:
-        keys, values = _keys(fcurve)
-        return np.interp(frames, keys, values)
-    return np.array([fcurve.evaluate(float(frame)) for frame in frames])
-
-
-def curves_by_path(obj: bpy.types.Object) -> dict[CurveKey, bpy.types.FCurve]:
-    bag = channelbag(obj)
-    if bag is None:
-        return {}
-    return {(fcurve.data_path, fcurve.array_index): fcurve for fcurve in bag.fcurves}
-
-
 def keyed_frame_range(curves: dict[CurveKey, bpy.types.FCurve]) -> tuple[int, int] | None:
     """First and last keyed frame over the pose-bone curves, or None when nothing is keyed."""
     first, last = np.inf, -np.inf
     for (path, _), fcurve in curves.items():
         if path.startswith("pose.bones[") and len(fcurve.keyframe_points):
-            keys, _ = _keys(fcurve)
+            keys, _ = curve_keys(fcurve)
             first, last = min(first, keys.min()), max(last, keys.max())
     if not np.isfinite(first):
         return None
@@ -143,7 +98,7 @@ def _channel(curves, pose_bone, prop: str, size: int, frames: np.ndarray) -> np.
     for axis in range(size):
         fcurve = curves.get((bone_path(pose_bone.name, prop), axis))
         if fcurve is not None and len(fcurve.keyframe_points):
-            out[:, axis] = _sample(fcurve, frames)
+            out[:, axis] = sample_curve(fcurve, frames)
     return out
 
 
@@ -175,7 +130,7 @@ def source_motion(obj: bpy.types.Object, skeleton: Skeleton | None = None) -> So
     contacts = None
     paths = [(f'["{name}"]', 0) for name in (CONTACT_LEFT_PROPERTY, CONTACT_RIGHT_PROPERTY)]
     if all(path in curves for path in paths):
-        contacts = np.stack([_sample(curves[path], frames) for path in paths], axis=1)
+        contacts = np.stack([sample_curve(curves[path], frames) for path in paths], axis=1)
     return SourceMotion(skeleton=skeleton, frames=frames, pose=pose_matrices(skeleton, rotations, locations),
                         contacts=contacts)  # fmt: skip
 
@@ -183,4 +138,4 @@ def source_motion(obj: bpy.types.Object, skeleton: Skeleton | None = None) -> So
 def visibility_keys(obj: bpy.types.Object) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The object's keyed ``hide_viewport`` / ``hide_render`` curves as {path: (frames, values)}."""
     curves = curves_by_path(obj)
-    return {path: _keys(curves[(path, 0)]) for path in ("hide_viewport", "hide_render") if (path, 0) in curves}
+    return {path: curve_keys(curves[(path, 0)]) for path in ("hide_viewport", "hide_render") if (path, 0) in curves}

@@ -12,10 +12,11 @@ from ..core.joints import JOINT_NAMES, PARENTS
 from ..core.result.schema import CapturedPerson
 from .axes import SMPL_TO_BLENDER
 from .names import person_name
+from .record import PERSON_CAPTURE, PERSON_ID, PERSON_NUMBER, PERSON_TRACKS
 from .rig import bone_tails
 from .transaction_bpy import CreatedData
 
-PERSON_ID_PROPERTY = "crowdmocap_person_id"
+PERSON_ID_PROPERTY = PERSON_ID
 
 
 def armature_object_matrix() -> Matrix:
@@ -26,18 +27,25 @@ def armature_object_matrix() -> Matrix:
 
 
 def create_armature_objects(
-    tracks: Sequence[CapturedPerson], collection: bpy.types.Collection, created: CreatedData
+    tracks: Sequence[CapturedPerson],
+    numbers: Sequence[int],
+    label: str,
+    collection: bpy.types.Collection,
+    created: CreatedData,
 ) -> list[bpy.types.Object]:
     """One empty armature object per person, linked into the capture's collection (bones come next)."""
     objects = []
-    for track in tracks:
-        name = person_name(track.id)
+    for track, number in zip(tracks, numbers, strict=True):
+        name = person_name(label, number)
         armature = created.add(bpy.data.armatures.new(name))
         armature.display_type = "STICK"
         obj = created.add(bpy.data.objects.new(name, armature))
         collection.objects.link(obj)
         obj.matrix_world = armature_object_matrix()
-        obj[PERSON_ID_PROPERTY] = int(track.id)
+        obj[PERSON_ID] = int(track.id)
+        obj[PERSON_TRACKS] = str(int(track.id))
+        obj[PERSON_NUMBER] = int(number)
+        obj[PERSON_CAPTURE] = label
         objects.append(obj)
     return objects
 

@@ -16,13 +16,17 @@ from ..core.geometry import axis_angle_to_quaternion, sign_continuous
 from ..core.joints import JOINT_NAMES
 from ..core.result.schema import CapturedPerson
 from ..core.world import WorldTransform
-from .timeline import FRAME_OFFSET, scene_frames
+from ..people.motion import PersonMotion
+from .timeline import FRAME_OFFSET
 
 CONFIDENCE_PROPERTY = "crowdmocap_confidence"
 CONTACT_LEFT_PROPERTY = "crowdmocap_contact_left"
 CONTACT_RIGHT_PROPERTY = "crowdmocap_contact_right"
 QUALITY_PROPERTY = "crowdmocap_quality"  # the result's per-frame quality code (0 observed, 1 filled, 2 repaired)
-CUSTOM_PROPERTIES = (CONFIDENCE_PROPERTY, CONTACT_LEFT_PROPERTY, CONTACT_RIGHT_PROPERTY, QUALITY_PROPERTY)
+IMPLAUSIBLE_PROPERTY = "crowdmocap_implausible"  # 1 where the body sinks, floats or teleports (core.plausibility)
+CUSTOM_PROPERTIES = (CONFIDENCE_PROPERTY, CONTACT_LEFT_PROPERTY, CONTACT_RIGHT_PROPERTY, QUALITY_PROPERTY,
+                     IMPLAUSIBLE_PROPERTY)  # fmt: skip
+CODED_PROPERTIES = (QUALITY_PROPERTY, IMPLAUSIBLE_PROPERTY)  # codes, not measures: keyed constant
 VISIBILITY_PATHS = ("hide_viewport", "hide_render")
 ROOT_BONE = JOINT_NAMES[0]
 
@@ -83,37 +87,49 @@ def curve_channels(data_path: str, group: str, frames: np.ndarray, values: np.nd
                     interpolation="LINEAR") for axis in range(values.shape[1])]  # fmt: skip
 
 
-def motion_channels(track: CapturedPerson, armature: WorldTransform) -> list[Channel]:
-    """Quaternion curves of all 24 bones and the pelvis location, one key per result frame."""
-    frames = scene_frames(track.frames)
-    quats = bone_quaternions(track, armature)
+def person_motion(
+    track: CapturedPerson, armature: WorldTransform, implausible: np.ndarray | None = None
+) -> PersonMotion:
+    """What the armature of ``track`` keys: bone quaternions, pelvis location and per-frame properties."""
+    return PersonMotion(
+        frames=np.asarray(track.frames, dtype=np.int64) + FRAME_OFFSET,
+        rotations=bone_quaternions(track, armature),
+        pelvis=pelvis_locations(track, armature),
+        confidence=np.asarray(track.confidence, dtype=np.float64),
+        contact=np.asarray(track.foot_contact, dtype=np.float64),
+        quality=track.frame_quality,
+        implausible=np.zeros(track.num_frames, bool) if implausible is None else np.asarray(implausible, bool),
+    )
+
+
+def motion_channels(motion: PersonMotion) -> list[Channel]:
+    """Quaternion curves of all 24 bones and the pelvis location, one key per frame."""
+    frames = np.asarray(motion.frames, dtype=np.float64)
     channels = []
     for joint, name in enumerate(JOINT_NAMES):
-        channels += curve_channels(bone_path(name, "rotation_quaternion"), name, frames, quats[:, joint])
-    return channels + curve_channels(bone_path(ROOT_BONE, "location"), ROOT_BONE, frames,
-                                     pelvis_locations(track, armature))  # fmt: skip
+        channels += curve_channels(bone_path(name, "rotation_quaternion"), name, frames, motion.rotations[:, joint])
+    return channels + curve_channels(bone_path(ROOT_BONE, "location"), ROOT_BONE, frames, motion.pelvis)
 
 
-def property_channels(track: CapturedPerson) -> list[Channel]:
-    """Per-frame confidence, left/right foot contact and quality as custom-property curves on the armature.
+def property_channels(motion: PersonMotion) -> list[Channel]:
+    """Per-frame confidence, left/right foot contact, quality and implausibility as custom-property curves.
 
-    Quality is a code, not a measure: its keys are constant, so a frame never reads as "half repaired".
+    Quality and implausibility are codes, not measures: their keys are constant, so a frame never reads
+    as "half repaired".
     """
-    frames = scene_frames(track.frames)
-    contact = np.asarray(track.foot_contact, dtype=np.float64)
-    quality = track.frame_quality.astype(np.float64)
-    values = (np.asarray(track.confidence, dtype=np.float64), contact[:, 0], contact[:, 1], quality)
+    frames = np.asarray(motion.frames, dtype=np.float64)
+    contact = np.asarray(motion.contact, dtype=np.float64)
+    codes = np.asarray(motion.quality, dtype=np.float64), np.asarray(motion.implausible, dtype=np.float64)
+    values = (np.asarray(motion.confidence, dtype=np.float64), contact[:, 0], contact[:, 1], *codes)
     return [
         Channel(data_path=f'["{name}"]', index=0, group="CrowdMocap", frames=frames, values=value,
-                interpolation="CONSTANT" if name == QUALITY_PROPERTY else "LINEAR")
+                interpolation="CONSTANT" if name in CODED_PROPERTIES else "LINEAR")
         for name, value in zip(CUSTOM_PROPERTIES, values, strict=True)
     ]  # fmt: skip
 
 
-def visibility_channels(track: CapturedPerson) -> list[Channel]:
-    """Hidden before the track's first frame and after its last one, shown in between (constant keys)."""
-    first = int(track.frames[0]) + FRAME_OFFSET
-    last = int(track.frames[-1]) + FRAME_OFFSET
+def visibility_channels(first: int, last: int) -> list[Channel]:
+    """Hidden before scene frame ``first`` and after ``last``, shown in between (constant keys)."""
     frames = np.array([first - 1, first, last + 1], dtype=np.float64)
     hidden = np.array([1.0, 0.0, 1.0])
     return [

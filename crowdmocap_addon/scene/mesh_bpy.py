@@ -8,7 +8,7 @@ import numpy as np
 from ..core.joints import JOINT_NAMES
 from ..core.result.schema import CapturedPerson
 from .body_mesh import BodySource, vertex_group_entries
-from .names import body_name
+from .names import body_name, material_name
 from .transaction_bpy import CreatedData
 
 
@@ -46,7 +46,7 @@ class BodyBuilder:
 
     def build(self, track: CapturedPerson, armature: bpy.types.Object) -> bpy.types.Object:
         """The person's skinned body, parented to their armature, in the armature's collections."""
-        name = body_name(track.id)
+        name = body_name(armature.name)
         vertices = self._bodies.rest_vertices(track)
         if self._template is None:
             mesh = _new_mesh(name, vertices, self._bodies.faces, self._created)
@@ -68,3 +68,19 @@ class BodyBuilder:
         modifier.use_vertex_groups = True
         modifier.use_deform_preserve_volume = False  # linear blend skinning, as SMPL
         return obj
+
+
+def paint(armature: bpy.types.Object, body: bpy.types.Object, colour: tuple[float, float, float, float],
+          created: CreatedData) -> bpy.types.Material:  # fmt: skip
+    """Give a person their own colour: a material on the body (viewport and render), and the objects' colour."""
+    material = created.add(bpy.data.materials.new(material_name(armature.name)))
+    material.diffuse_color = colour  # what Solid shading shows
+    if material.node_tree is None:  # Blender 5 always has nodes (and deprecates use_nodes); 4.5 starts without
+        material.use_nodes = True
+    shader = next((node for node in material.node_tree.nodes if node.type == "BSDF_PRINCIPLED"), None)
+    if shader is not None:
+        shader.inputs["Base Color"].default_value = colour
+    body.data.materials.clear()
+    body.data.materials.append(material)
+    armature.color = body.color = colour  # Solid shading's "Object" colour
+    return material

@@ -93,4 +93,4 @@ def test_installs_enables_toggles_cleanly_and_imports(tmp_path, capture):
                                "menu_entries": 1}  # fmt: skip
     # The import runs from the installed package (relative imports, the stand-in asset inside the zip).
     assert report["import"]
-    assert report["people"] == ["Person_001", "Person_004", "Person_007"]
+    assert report["people"] == ["take_Person_001", "take_Person_002", "take_Person_003"]

@@ -88,8 +88,8 @@ def test_import_writes_a_blend_that_reopens_with_the_people(tmp_path, capture):
     assert done.returncode == 0, done.stderr
     assert "3 people" in done.stdout
     report = _reopen(blend)
-    assert report["people"] == ["Person_001", "Person_004", "Person_007"]
-    assert report["bodies"] == ["Person_001_body", "Person_004_body", "Person_007_body"]
+    assert report["people"] == ["take_Person_001", "take_Person_002", "take_Person_003"]
+    assert report["bodies"] == ["take_Person_001_body", "take_Person_002_body", "take_Person_003_body"]
     assert report["bones"] == 24
     assert report["keyed"]
     assert report["camera"] == "CrowdMocap_take_camera"

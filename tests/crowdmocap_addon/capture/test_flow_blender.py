@@ -106,7 +106,7 @@ def test_capture_uploads_shows_progress_and_imports_every_person(addon, bpy_empt
     status = bpy_empty.context.window_manager.crowdmocap_status
     assert not status.running and "people into" in status.message
     assert any(label.startswith("Poses") for label in labels)
-    people = [o for o in bpy_empty.data.objects if o.type == "ARMATURE" and o.name.startswith("Person_")]
+    people = [o for o in bpy_empty.data.objects if o.type == "ARMATURE" and "_Person_" in o.name]
     assert len(people) >= 2 and all(o.animation_data and o.animation_data.action for o in people)
     assert snapshot.result_path.is_file() and MODULE not in str(snapshot.result_path.parent)
     options = read_result(snapshot.result_path).pipeline.options  # the panel's options reached the pipeline

@@ -23,13 +23,13 @@ def test_headless_export_per_person_and_for_the_crowd(scene_file, tmp_path, caps
     assert main(["export", str(scene_file), "--format", "fbx", "--preset", "unreal", "--per-person", "-o",
                  str(tmp_path / "ue")]) == 0  # fmt: skip
     names = sorted(p.name for p in (tmp_path / "ue").iterdir())
-    assert names == ["plaza_Person_001.fbx", "plaza_Person_004.fbx", "plaza_Person_007.fbx"]
+    assert names == ["plaza_Person_001.fbx", "plaza_Person_002.fbx", "plaza_Person_003.fbx"]
     assert "[3/3] wrote" in capsys.readouterr().out
     assert main(["export", str(scene_file), "--format", "glb", "-o", str(tmp_path / "web")]) == 0
     assert [p.name for p in (tmp_path / "web").iterdir()] == ["plaza_crowd.glb"]
-    assert main(["export", str(scene_file), "--format", "bvh", "--person", "Person_004", "-o",
+    assert main(["export", str(scene_file), "--format", "bvh", "--person", "plaza_Person_002", "-o",
                  str(tmp_path / "bvh")]) == 0  # fmt: skip
-    assert [p.name for p in (tmp_path / "bvh").iterdir()] == ["plaza_Person_004.bvh"]
+    assert [p.name for p in (tmp_path / "bvh").iterdir()] == ["plaza_Person_002.bvh"]
 
 
 def test_headless_export_refuses_bad_requests(scene_file, tmp_path, capsys):

@@ -88,7 +88,7 @@ def _reimport(bpy, path, fps=(30, 1.0)):
 @pytest.mark.parametrize("preset", ["unity", "unreal", "godot", "bvh"])
 def test_each_preset_round_trips_frames_rate_and_world_motion(bpy_empty, exported, tmp_path, preset):
     files = _export(bpy_empty, exported, preset, tmp_path / preset)
-    assert [f.name for f in files] == [f"take_{p.name}.{find_preset(preset).format}" for p in exported["people"]]
+    assert [f.name for f in files] == [f"{p.name}.{find_preset(preset).format}" for p in exported["people"]]
     armature = _reimport(bpy_empty, files[0])
     scene = bpy_empty.context.scene
     action = armature.animation_data.action
@@ -125,7 +125,7 @@ def test_export_leaves_the_scene_as_it_was(bpy_empty, exported, tmp_path):
     assert {o.name: o.hide_viewport for o in scene.objects} == hidden_before
     assert {o.name for o in scene.objects if o.select_get()} == selected_before
     assert (scene.frame_start, scene.frame_end) == range_before and scene.frame_current == frame_before
-    assert all(p.name.startswith("Person_") for p in exported["people"])  # the 'root' rename is undone
+    assert all(p.name.startswith("take_Person_") for p in exported["people"])  # the 'root' rename is undone
 
 
 def test_ntsc_rates_keep_their_timing_in_fbx(bpy_empty, tmp_path):

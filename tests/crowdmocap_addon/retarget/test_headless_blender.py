@@ -60,14 +60,14 @@ def test_retarget_one_person_onto_an_fbx_rig(bpy_empty, tmp_path, scene_file):
     bpy_empty.ops.export_scene.fbx(filepath=str(rig_file), use_selection=True, object_types={"ARMATURE"},
                                    add_leaf_bones=False, bake_anim=False)  # fmt: skip
     out = tmp_path / "one.blend"
-    done = _cli("retarget", scene_file, "--rig", rig_file, "--person", "Person_001", "--preset", "mixamo",
+    done = _cli("retarget", scene_file, "--rig", rig_file, "--person", "take_Person_001", "--preset", "mixamo",
                 "--no-foot-pin", "-o", out)  # fmt: skip
     assert done.returncode == 0, done.stderr
     bpy_empty.ops.wm.open_mainfile(filepath=str(out))
     imported = next(
         obj for obj in bpy_empty.data.objects if obj.type == "ARMATURE" and "mixamorig:Hips" in obj.data.bones
     )
-    person = bpy_empty.data.objects["Person_001"]
+    person = bpy_empty.data.objects["take_Person_001"]
     worst = segment_errors(bpy_empty, person, imported, mixamo_rig().bone_map(), sample_frames(person, 3))
     assert max(worst.values()) < 2.0, worst
 

@@ -34,7 +34,7 @@ def test_one_collection_with_a_named_rig_and_body_per_person_and_a_camera(bpy_em
     collection = bpy_empty.data.collections["CrowdMocap_take"]
     assert collection.name in bpy_empty.context.scene.collection.children
     names = {obj.name for obj in collection.objects}
-    expected = {f"Person_{t.id:03d}" for t in capture.people}
+    expected = {f"take_Person_{n:03d}" for n in range(1, len(capture.people) + 1)}
     assert names == expected | {f"{n}_body" for n in expected} | {"CrowdMocap_take_camera"}
     assert bpy_empty.context.scene.camera == scene_capture.camera
     for track, armature, body in zip(capture.people, scene_capture.armatures, scene_capture.bodies, strict=True):

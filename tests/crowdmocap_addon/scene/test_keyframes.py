@@ -19,6 +19,7 @@ from crowdmocap_addon.scene.keyframes import (
     interleave,
     motion_channels,
     pelvis_locations,
+    person_motion,
     property_channels,
     visibility_channels,
 )
@@ -90,7 +91,7 @@ def test_body_quaternions_are_the_smpl_local_rotations():
 
 def test_motion_channels_key_every_bone_every_frame():
     track = make_capture(seed=5).people[1]
-    channels = motion_channels(track, armature_frame(world_transform(None, False)))
+    channels = motion_channels(person_motion(track, armature_frame(world_transform(None, False))))
     assert len(channels) == 24 * 4 + 3
     paths = {(c.data_path, c.index) for c in channels}
     for name in JOINT_NAMES:
@@ -102,9 +103,11 @@ def test_motion_channels_key_every_bone_every_frame():
         assert channel.interpolation == "LINEAR"
 
 
-def test_property_channels_carry_confidence_and_contacts():
+def test_property_channels_carry_confidence_contacts_quality_and_implausibility():
     track = make_capture(seed=6).people[0]
-    channels = {c.data_path: c for c in property_channels(track)}
+    implausible = np.arange(track.num_frames) % 3 == 0
+    motion = person_motion(track, armature_frame(world_transform(None, False)), implausible)
+    channels = {c.data_path: c for c in property_channels(motion)}
     assert set(channels) == {f'["{name}"]' for name in CUSTOM_PROPERTIES}
     np.testing.assert_array_equal(channels['["crowdmocap_confidence"]'].values, track.confidence)
     np.testing.assert_array_equal(channels['["crowdmocap_contact_left"]'].values, track.foot_contact[:, 0])
@@ -112,12 +115,15 @@ def test_property_channels_carry_confidence_and_contacts():
     quality = channels['["crowdmocap_quality"]']
     np.testing.assert_array_equal(quality.values, track.frame_quality)
     assert quality.interpolation == "CONSTANT" and channels['["crowdmocap_confidence"]'].interpolation == "LINEAR"
+    flags = channels['["crowdmocap_implausible"]']
+    np.testing.assert_array_equal(flags.values, implausible.astype(float))
+    assert flags.interpolation == "CONSTANT"
 
 
 def test_visibility_is_hidden_outside_the_track_with_constant_keys():
     track = make_capture(seed=6).people[0]
     first, last = int(track.frames[0]) + 1, int(track.frames[-1]) + 1
-    channels = visibility_channels(track)
+    channels = visibility_channels(first, last)
     assert [c.data_path for c in channels] == ["hide_viewport", "hide_render"]
     for channel in channels:
         np.testing.assert_array_equal(channel.frames, [first - 1, first, last + 1])

@@ -41,7 +41,7 @@ def test_the_operator_takes_the_smpl_model_from_the_preferences(addon, bpy_empty
     addon.smpl_model_path = str(smpl_npz)
     path = write(tmp_path, exact_capture(seed=1, people=2, frames=4))
     assert bpy_empty.ops.import_scene.crowdmocap_result(filepath=str(path)) == {"FINISHED"}
-    body = bpy_empty.data.objects["Person_001_body"]
+    body = bpy_empty.data.objects["take_Person_001_body"]
     assert len(body.data.vertices) == 192  # the synthetic SMPL model's mesh
 
 
@@ -50,7 +50,7 @@ def test_an_empty_smpl_path_means_stand_in_bodies_and_ground_align_can_be_off(ad
     path = write(tmp_path, exact_capture(seed=1, people=2, frames=4))
     done = bpy_empty.ops.import_scene.crowdmocap_result(filepath=str(path), smpl_model_path="", ground_align=False)
     assert done == {"FINISHED"}
-    body = bpy_empty.data.objects["Person_001_body"]
+    body = bpy_empty.data.objects["take_Person_001_body"]
     assert len(body.data.vertices) == len(load_standin_body().vertices)
     np.testing.assert_allclose(np.array(bpy_empty.data.objects["CrowdMocap_take_camera"].location), 0.0, atol=1e-9)
 
