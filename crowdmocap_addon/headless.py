@@ -48,6 +48,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         args.result,
         smpl_model_path=args.smpl_model,
         align_to_ground=args.ground_align,
+        footage=args.footage,
         report=report_to_stderr,
     )
     out = save_blend(args.output)
@@ -69,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("result", type=Path, help="a CrowdMocap result .npz")
     build.add_argument("-o", "--output", type=Path, required=True, help="the .blend file to write")
     build.add_argument("--smpl-model", type=Path, help="your SMPL model file or folder (default: stand-in bodies)")
+    build.add_argument("--footage", type=Path, help="the video behind the camera "
+                       "(default: the result's video.path, looked for beside the result)")  # fmt: skip
     build.add_argument(
         "--no-ground-align", dest="ground_align", action="store_false", help="keep the camera at the origin"
     )

@@ -70,7 +70,21 @@ def start_capture(context: bpy.types.Context) -> CaptureJob:
         raise CaptureSetupError("A capture is already running; cancel it first")
     settings = context.scene.crowdmocap
     footage = footage_path(context)
-    options = job_options(
+    try:
+        options = _options(settings)
+    except ValueError as exc:  # an end frame before the start
+        raise CaptureSetupError(f"Check the frame range: {exc}") from exc
+    destination = captures_folder() / f"{footage.stem}_{time.strftime('%Y%m%d-%H%M%S')}.npz"
+    job = CaptureJob(client(context), footage, options, destination).start()
+    _active.append(job)
+    status = context.window_manager.crowdmocap_status
+    status.running, status.progress, status.label, status.message = True, 0.0, "Uploading footage", ""
+    status.warnings = status.preview = ""
+    return job
+
+
+def _options(settings) -> dict:
+    return job_options(
         pose_backend=settings.pose_backend, estimator=settings.estimator, frame_start=settings.frame_start,
         frame_end=settings.frame_end, stride=settings.stride, max_people=settings.max_people,
         min_track_length=settings.min_track_length, relink=settings.relink, smoothing=settings.smoothing,
@@ -78,14 +92,8 @@ def start_capture(context: bpy.types.Context) -> CaptureJob:
         temporal_fit=settings.temporal_fit, fit_smoothness=settings.fit_smoothness,
         focal_mode=settings.focal_mode,
         focal_px=settings.focal_px, focal_mm=settings.focal_mm, sensor_width_mm=settings.sensor_width_mm,
-        fov_deg=settings.fov_deg,
+        fov_deg=settings.fov_deg, preview=settings.preview,
     )  # fmt: skip
-    destination = captures_folder() / f"{footage.stem}_{time.strftime('%Y%m%d-%H%M%S')}.npz"
-    job = CaptureJob(client(context), footage, options, destination).start()
-    _active.append(job)
-    status = context.window_manager.crowdmocap_status
-    status.running, status.progress, status.label, status.message = True, 0.0, "Uploading footage", ""
-    return job
 
 
 def _redraw(context: bpy.types.Context) -> None:
@@ -102,26 +110,41 @@ def tick(context: bpy.types.Context) -> CaptureSnapshot | None:
         return None
     snapshot = job.snapshot()
     status = context.window_manager.crowdmocap_status
-    status.progress, status.label = snapshot.fraction, snapshot.label()
+    status.progress, status.label = snapshot.overall, snapshot.label()
     if snapshot.finished:
         _active.clear()
         status.running = False
         status.message = snapshot.message
         if snapshot.phase == "done" and snapshot.result_path is not None:
-            status.message = _import(context, snapshot)
+            status.message, warnings = import_capture(context, snapshot, job.footage)
+            status.warnings = "\n".join(warnings)
+            status.preview = str(snapshot.preview_path or "")
     _redraw(context)
     return snapshot
 
 
-def _import(context: bpy.types.Context, snapshot: CaptureSnapshot) -> str:
+def wait(context: bpy.types.Context, poll_s: float = 0.25) -> CaptureSnapshot | None:
+    """Follow the running capture to its end on this thread (a script's capture: no modal timer)."""
+    while True:
+        snapshot = tick(context)
+        if snapshot is None or snapshot.finished:
+            return snapshot
+        time.sleep(poll_s)
+
+
+def import_capture(context: bpy.types.Context, snapshot: CaptureSnapshot, footage: Path) -> tuple[str, list[str]]:
+    """Build the downloaded result, behind the camera the footage the user picked (not the server's copy).
+    Returns the panel's message and the import's own reports (no ground plane, footage unreadable, ...)."""
     prefs = preferences(context)
     smpl = bpy.path.abspath(prefs.smpl_model_path) if prefs is not None and prefs.smpl_model_path else None
+    reports: list[str] = []
     try:
-        capture = import_result(context, snapshot.result_path, smpl_model_path=smpl,
-                                align_to_ground=context.scene.crowdmocap.ground_align)  # fmt: skip
+        capture = import_result(context, snapshot.result_path, smpl_model_path=smpl, footage=footage,
+                                align_to_ground=context.scene.crowdmocap.ground_align,
+                                report=lambda level, message: reports.append(message))  # fmt: skip
     except (ResultFormatError, SmplModelError) as exc:
-        return f"Captured, but the import failed: {exc} (result kept at {snapshot.result_path})"
-    return f"{snapshot.message} into '{capture.collection.name}'"
+        return f"Captured, but the import failed: {exc} (result kept at {snapshot.result_path})", reports
+    return f"{snapshot.message} into '{capture.collection.name}'", reports
 
 
 def cancel_active() -> bool:

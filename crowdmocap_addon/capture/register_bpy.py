@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import flow_bpy, operators_bpy, panel_bpy, settings_bpy
+from . import flow_bpy, operators_bpy, panel_bpy, server_check_bpy, settings_bpy
 
 
 def register() -> None:
@@ -15,6 +15,7 @@ def register() -> None:
 
 def unregister() -> None:
     flow_bpy.forget_active()
+    server_check_bpy.forget()
     for cls in reversed(operators_bpy.CLASSES + panel_bpy.CLASSES):
         bpy.utils.unregister_class(cls)
     settings_bpy.unregister()

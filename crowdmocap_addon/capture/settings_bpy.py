@@ -7,6 +7,7 @@ import bpy
 from ..core.options import CAPTURE_OPTIONS, SCENE_OPTIONS
 from ..option_props_bpy import option_property
 from ..preferences import ESTIMATOR_ITEMS, POSE_BACKEND_ITEMS
+from ..scene.timeline import FRAME_OFFSET
 
 _FOCAL_MODES = [
     ("AUTO", "Automatic", "Focal length = image diagonal in pixels (about 53 degrees wide)"),
@@ -19,10 +20,12 @@ _FOCAL_MODES = [
 class CrowdMocapCaptureSettings(bpy.types.PropertyGroup):
     footage: bpy.props.StringProperty(name="Footage", subtype="FILE_PATH",  # type: ignore[valid-type]
                                       description="Video to capture; empty uses the active movie clip")  # fmt: skip
-    frame_start: bpy.props.IntProperty(name="Start", min=0, default=0,  # type: ignore[valid-type]
-                                       description="First frame of the clip to capture (0-based)")  # fmt: skip
+    frame_start: bpy.props.IntProperty(name="Start", min=FRAME_OFFSET, default=FRAME_OFFSET,  # type: ignore[valid-type]
+                                       description="First frame to capture, as the timeline numbers them "
+                                                   "(the clip's first frame is frame 1)")  # fmt: skip
     frame_end: bpy.props.IntProperty(name="End", min=0, default=0,  # type: ignore[valid-type]
-                                     description="Last frame to capture; 0 = to the end of the clip")  # fmt: skip
+                                     description="Last frame to capture, as the timeline numbers them; "
+                                                 "0 = to the end of the clip")  # fmt: skip
     stride: bpy.props.IntProperty(name="Every", min=1, default=1,  # type: ignore[valid-type]
                                   description="Capture every n-th frame")  # fmt: skip
     pose_backend: option_property(CAPTURE_OPTIONS["pose_backend"], items=POSE_BACKEND_ITEMS)  # type: ignore[valid-type]
@@ -43,6 +46,9 @@ class CrowdMocapCaptureSettings(bpy.types.PropertyGroup):
     sensor_width_mm: bpy.props.FloatProperty(name="Sensor (mm)", min=1.0, default=36.0)  # type: ignore[valid-type]
     fov_deg: bpy.props.FloatProperty(name="FOV (deg)", min=1.0, max=179.0, default=60.0)  # type: ignore[valid-type]
     ground_align: option_property(SCENE_OPTIONS["ground_align"])  # type: ignore[valid-type]
+    preview: bpy.props.BoolProperty(name="Preview video", default=False,  # type: ignore[valid-type]
+                                    description="Also have the server render the footage with every person's "
+                                                "skeleton drawn over it, to open from the panel")  # fmt: skip
 
 
 class CrowdMocapStatus(bpy.types.PropertyGroup):
@@ -53,6 +59,9 @@ class CrowdMocapStatus(bpy.types.PropertyGroup):
     progress: bpy.props.FloatProperty(name="Progress", min=0.0, max=1.0)  # type: ignore[valid-type]
     label: bpy.props.StringProperty(name="Status")  # type: ignore[valid-type]
     message: bpy.props.StringProperty(name="Last message")  # type: ignore[valid-type]
+    warnings: bpy.props.StringProperty(name="Import notes")  # type: ignore[valid-type]  # one per line
+    preview: bpy.props.StringProperty(name="Preview video", subtype="FILE_PATH")  # type: ignore[valid-type]
+    server_checked: bpy.props.BoolProperty(name="Server checked")  # type: ignore[valid-type]
 
 
 CLASSES = (CrowdMocapCaptureSettings, CrowdMocapStatus)

@@ -16,15 +16,41 @@ from .http import ServerClient, ServerError, UploadCancelled
 
 TERMINAL = ("done", "failed", "cancelled")
 
+# Shares of the whole capture, for one overall progress figure. The server's stages are weighted by
+# their measured times on the street clip with the embedded defaults on a CPU (docs/benchmarks.md: the
+# 2D poses about three quarters, the lift most of the rest); elsewhere the bar moves at uneven speed
+# but never backwards. The upload and the download are small next to them on a local server.
+UPLOAD_SHARE, DOWNLOAD_SHARE = 0.05, 0.03
+STAGE_WEIGHTS = {"open": 0.01, "poses": 0.70, "estimate": 0.18, "motion": 0.08, "write": 0.03, "preview": 0.12}
+
+
+def overall_fraction(phase: str, stage: str = "", fraction: float = 0.0, *, preview: bool = False) -> float:
+    """0..1 across upload, the server's stages (in pipeline order) and download."""
+    if phase in ("uploading", "cancelled", "failed"):
+        return UPLOAD_SHARE * fraction if phase == "uploading" else 0.0
+    if phase == "queued":
+        return UPLOAD_SHARE
+    if phase in ("downloading", "done"):
+        return 1.0 - DOWNLOAD_SHARE if phase == "downloading" else 1.0
+    stages = [name for name in STAGE_WEIGHTS if preview or name != "preview"]
+    total = sum(STAGE_WEIGHTS[name] for name in stages)
+    index = stages.index(stage) if stage in stages else 0
+    before = sum(STAGE_WEIGHTS[name] for name in stages[:index])
+    current = STAGE_WEIGHTS[stages[index]] * min(max(fraction, 0.0), 1.0) if stage in stages else 0.0
+    server_share = 1.0 - UPLOAD_SHARE - DOWNLOAD_SHARE
+    return UPLOAD_SHARE + server_share * (before + current) / total
+
 
 @dataclass(kw_only=True, frozen=True)
 class CaptureSnapshot:
     phase: str  # uploading | queued | running | cancelling | downloading | done | failed | cancelled
     stage: str = ""  # the server's pipeline stage while running
     fraction: float = 0.0  # of the current phase/stage, 0..1
+    overall: float = 0.0  # of the whole capture, 0..1 (overall_fraction)
     eta_s: float | None = None
     message: str = ""  # plain-words status or error
     result_path: Path | None = None
+    preview_path: Path | None = None  # the overlay video, when asked for and the server made it
     job_id: str | None = None
 
     @property
@@ -34,22 +60,23 @@ class CaptureSnapshot:
     def label(self) -> str:
         """One line for the panel's progress bar."""
         if self.phase == "running" and self.stage:
-            eta = f", about {self.eta_s:.0f} s left" if self.eta_s is not None else ""
-            return f"{self.stage.capitalize()} {self.fraction:.0%}{eta}"
+            eta = f", about {self.eta_s:.0f} s left in this stage" if self.eta_s is not None else ""
+            return f"{self.stage.capitalize()} {self.fraction:.0%} ({self.overall:.0%} overall){eta}"
         return self.message or self.phase.capitalize()
 
 
-def stage_snapshot(status: dict[str, Any], job_id: str) -> CaptureSnapshot:
+def stage_snapshot(status: dict[str, Any], job_id: str, *, preview: bool = False) -> CaptureSnapshot:
     """The panel's view of a server JobStatus while it is queued or running."""
     if status["state"] == "queued":
         ahead = status.get("queue_position") or 0
-        return CaptureSnapshot(phase="queued", message=f"Queued ({ahead} job(s) ahead)", job_id=job_id)
+        return CaptureSnapshot(phase="queued", message=f"Queued ({ahead} job(s) ahead)", job_id=job_id,
+                               overall=overall_fraction("queued"))  # fmt: skip
     stage = status.get("stage") or ""
     current = next((p for p in status.get("progress", []) if p["stage"] == stage), None)
-    fraction = current["done"] / current["total"] if current and current["total"] else 0.0
-    return CaptureSnapshot(
-        phase="running", stage=stage, fraction=min(fraction, 1.0), eta_s=current and current.get("eta_s"), job_id=job_id
-    )
+    fraction = min(current["done"] / current["total"] if current and current["total"] else 0.0, 1.0)
+    overall = overall_fraction("running", stage, fraction, preview=preview)
+    eta = current and current.get("eta_s")
+    return CaptureSnapshot(phase="running", stage=stage, fraction=fraction, eta_s=eta, job_id=job_id, overall=overall)
 
 
 class CaptureJob:
@@ -85,8 +112,10 @@ class CaptureJob:
         try:
 
             def uploaded(sent: int, size: int) -> None:
-                self._set(CaptureSnapshot(phase="uploading", stage="upload", fraction=sent / size if size else 1.0,
-                                          message=f"Uploading footage {sent / size:.0%}" if size else ""))  # fmt: skip
+                fraction = sent / size if size else 1.0
+                self._set(CaptureSnapshot(phase="uploading", stage="upload", fraction=fraction,
+                                          overall=overall_fraction("uploading", fraction=fraction),
+                                          message=f"Uploading footage {fraction:.0%}"))  # fmt: skip
 
             upload = self.client.upload(self.footage, progress=uploaded, cancelled=self._cancel.is_set)
             status = self.client.submit(upload["upload_id"], self.options)
@@ -95,7 +124,7 @@ class CaptureJob:
                 if self._cancel.is_set():
                     status = self._cancel_and_wait(job_id)
                     break
-                self._set(stage_snapshot(status, job_id))
+                self._set(stage_snapshot(status, job_id, preview=bool(self.options.get("preview"))))
                 time.sleep(self.poll_s)
                 status = self.client.status(job_id)
             self._finish(status, job_id)
@@ -114,7 +143,7 @@ class CaptureJob:
         otherwise a new capture could queue behind a job the user believes is gone.
         """
         self._set(CaptureSnapshot(phase="cancelling", message="Cancelling: waiting for the server to stop the job",
-                                  job_id=job_id))  # fmt: skip
+                                  job_id=job_id, overall=self.snapshot().overall))  # fmt: skip
         status = self.client.cancel(job_id)
         deadline = time.monotonic() + self.stop_wait_s
         while status["state"] not in TERMINAL and time.monotonic() < deadline:
@@ -137,8 +166,14 @@ class CaptureJob:
             self._set(CaptureSnapshot(phase="failed", message=f"The capture failed{where}: {error.get('message', '?')}",
                                       job_id=job_id))  # fmt: skip
         else:
-            self._set(CaptureSnapshot(phase="downloading", message="Downloading the result", job_id=job_id))
+            self._set(CaptureSnapshot(phase="downloading", message="Downloading the result", job_id=job_id,
+                                      overall=overall_fraction("downloading")))  # fmt: skip
             path = self.client.download_result(job_id, self.destination)
-            people = (status.get("summary") or {}).get("people")
-            done = CaptureSnapshot(phase="done", fraction=1.0, message=f"Captured {people} people", job_id=job_id)
-            self._set(replace(done, result_path=path))
+            summary = status.get("summary") or {}
+            preview = None
+            if summary.get("preview"):
+                preview = self.client.download_preview(job_id, self.destination.with_name(
+                    f"{self.destination.stem}_preview.mp4"))  # fmt: skip
+            done = CaptureSnapshot(phase="done", fraction=1.0, overall=1.0, job_id=job_id,
+                                   message=f"Captured {summary.get('people')} people")  # fmt: skip
+            self._set(replace(done, result_path=path, preview_path=preview))

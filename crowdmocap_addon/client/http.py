@@ -112,10 +112,16 @@ class ServerClient:
 
     def download_result(self, job_id: str, destination: str | Path) -> Path:
         """Save the job's result .npz; written to a temporary name first so a cut download leaves nothing."""
+        return self._download(f"/v1/jobs/{urllib.parse.quote(job_id)}/result?format=npz", destination)
+
+    def download_preview(self, job_id: str, destination: str | Path) -> Path:
+        """Save the job's preview video (jobs submitted with ``options.preview``)."""
+        return self._download(f"/v1/jobs/{urllib.parse.quote(job_id)}/preview", destination)
+
+    def _download(self, path: str, destination: str | Path) -> Path:
         target = Path(destination)
         partial = target.with_name(f".{target.name}.partial")
-        with self._open("GET", f"/v1/jobs/{urllib.parse.quote(job_id)}/result?format=npz",
-                        timeout=max(self.timeout, 120.0)) as response, partial.open("wb") as out:  # fmt: skip
+        with self._open("GET", path, timeout=max(self.timeout, 120.0)) as response, partial.open("wb") as out:
             while block := response.read(CHUNK):
                 out.write(block)
         os.replace(partial, target)

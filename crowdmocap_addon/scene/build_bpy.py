@@ -100,6 +100,14 @@ def _free_label(stem: str, numbers: list[int]) -> str:
         taken.add(label)
 
 
+def _locate_footage(result: CaptureResult, result_path: Path, chosen: Path | None, report: Report) -> Path | None:
+    if chosen is not None:
+        if chosen.is_file():
+            return chosen.resolve()
+        report("WARNING", f"the footage {chosen} does not exist: looking for {result.video.path!r} instead")
+    return find_footage(result.video.path, result_path)
+
+
 def _populate(
     context: bpy.types.Context,
     result: CaptureResult,
@@ -108,6 +116,7 @@ def _populate(
     label: str,
     bodies: BodySource,
     align_to_ground: bool,
+    footage: Path | None,
     created: CreatedData,
     report: Report,
 ) -> ImportedCapture:
@@ -139,7 +148,7 @@ def _populate(
         motion = keyframes.person_motion(track, to_armature, implausible_frames(track, result))
         store_summary(armature, summarise(motion))
         capture.actions.append(animate_person(armature, body, motion, created))
-    footage = find_footage(result.video.path, result_path)
+    footage = _locate_footage(result, result_path, footage, report)
     collection[CAPTURE_FOOTAGE] = "" if footage is None else str(footage)
     if footage is None:
         report("INFO", f"footage {result.video.path!r} not found: the camera has no background")
@@ -159,11 +168,14 @@ def import_result(
     smpl_model_path: str | Path | None = None,
     align_to_ground: bool = True,
     label: str | None = None,
+    footage: str | Path | None = None,
     report: Report = _ignore,
 ) -> ImportedCapture:
     """Read, check and build a result file into ``context.scene``.
 
-    ``label`` names the capture (default: the result's file name), made unique in the file.
+    ``label`` names the capture (default: the result's file name), made unique in the file. ``footage`` is
+    the video behind the camera: the file the user captured, which the result's ``video.path`` (the
+    server's copy of the upload) is not; without it, or when it is gone, that path is looked for.
 
     Raises ResultFormatError (bad result) or SmplModelError (bad SMPL file) before touching the scene;
     any later failure removes everything the import made and restores the scene settings.
@@ -181,6 +193,7 @@ def import_result(
             label=label or path.stem,
             bodies=bodies,
             align_to_ground=align_to_ground,
+            footage=None if footage is None else Path(footage),
             created=created,
             report=report,
         )

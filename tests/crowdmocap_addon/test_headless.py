@@ -8,6 +8,7 @@ import pytest
 
 from crowdmocap_addon import __version__
 from crowdmocap_addon.core.result.writer import write_result
+from tests.conftest import REPO
 
 
 def _cli(*args):
@@ -67,6 +68,7 @@ report = {
     "camera_z": scene.camera.matrix_world.translation.z,
     "fps": [scene.render.fps, scene.render.fps_base],
     "collections": [c.name for c in scene.collection.children],
+    "footage": [c.get("crowdmocap_footage") for c in scene.collection.children],
 }
 print("REPORT" + json.dumps(report))
 """
@@ -102,10 +104,13 @@ def test_import_writes_a_blend_that_reopens_with_the_people(tmp_path, capture):
 def test_import_with_an_smpl_model_and_without_ground_alignment(tmp_path, capture, smpl_npz):
     path = write_result(tmp_path / "take.npz", capture)
     blend = tmp_path / "take.blend"
-    done = _cli("import", path, "-o", blend, "--smpl-model", smpl_npz, "--no-ground-align")
+    video = REPO / "tests" / "data" / "vtest_first10s.avi"
+    done = _cli("import", path, "-o", blend, "--smpl-model", smpl_npz, "--no-ground-align", "--footage", video)
     assert done.returncode == 0, done.stderr
     assert "smpl bodies" in done.stdout
-    assert _reopen(blend)["camera_z"] == pytest.approx(0.0, abs=1e-9)
+    report = _reopen(blend)
+    assert report["camera_z"] == pytest.approx(0.0, abs=1e-9)
+    assert report["footage"] == [str(video)]
 
 
 @pytest.mark.blender

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -99,18 +100,37 @@ def _counts(bpy) -> dict[str, int]:
 def test_capture_uploads_shows_progress_and_imports_every_person(addon, bpy_empty, server_url):
     addon.server_url = server_url
     settings = bpy_empty.context.scene.crowdmocap
-    settings.footage, settings.frame_end, settings.min_track_length = str(STREET), 11, 3
+    settings.footage, settings.frame_end, settings.min_track_length = str(STREET), 12, 3  # Blender frames 1-12
     settings.ground_feet = False
     snapshot, labels = _follow(bpy_empty)
     assert snapshot.phase == "done", snapshot.message
     status = bpy_empty.context.window_manager.crowdmocap_status
     assert not status.running and "people into" in status.message
-    assert any(label.startswith("Poses") for label in labels)
+    assert any(label.startswith("Poses") and "overall" in label for label in labels)
     people = [o for o in bpy_empty.data.objects if o.type == "ARMATURE" and "_Person_" in o.name]
     assert len(people) >= 2 and all(o.animation_data and o.animation_data.action for o in people)
     assert snapshot.result_path.is_file() and MODULE not in str(snapshot.result_path.parent)
     options = read_result(snapshot.result_path).pipeline.options  # the panel's options reached the pipeline
-    assert (options["stop"], options["min_track_length"], options["ground_feet"]) == (12, 3, False)
+    assert (options["start"], options["stop"], options["min_track_length"], options["ground_feet"]) == (0, 12, 3, False)
+    # the camera shows the file the user picked, not the server's copy of the upload
+    camera = bpy_empty.context.scene.camera.data
+    assert bpy_empty.path.abspath(camera.background_images[0].clip.filepath) == str(STREET)
+    assert read_result(snapshot.result_path).video.path != str(STREET)
+
+
+@pytest.mark.slow
+def test_a_script_captures_with_the_operator_and_gets_the_preview(addon, bpy_empty, server_url):
+    addon.server_url = server_url
+    settings = bpy_empty.context.scene.crowdmocap
+    settings.footage, settings.frame_start, settings.frame_end, settings.min_track_length = str(STREET), 3, 8, 2
+    settings.preview = True
+    assert bpy_empty.ops.crowdmocap.capture() == {"FINISHED"}  # execute(): returns once imported
+    status = bpy_empty.context.window_manager.crowdmocap_status
+    assert not status.running and "people into" in status.message
+    assert Path(status.preview).is_file() and Path(status.preview).stat().st_size > 1000
+    assert bpy_empty.ops.crowdmocap.open_preview.poll()
+    result = next(c for c in bpy_empty.data.collections if c.get("crowdmocap_result"))["crowdmocap_result"]
+    assert (read_result(result).pipeline.options["start"], read_result(result).pipeline.options["stop"]) == (2, 8)
 
 
 def test_server_down_is_reported_in_plain_words_and_the_scene_is_untouched(addon, bpy_empty):
@@ -121,6 +141,105 @@ def test_server_down_is_reported_in_plain_words_and_the_scene_is_untouched(addon
     assert snapshot.phase == "failed" and "Cannot reach the CrowdMocap server" in snapshot.message
     assert bpy_empty.context.window_manager.crowdmocap_status.message == snapshot.message
     assert _counts(bpy_empty) == before
+    # the same from a script: the operator's error report (an exception in Python), nothing built
+    with pytest.raises(RuntimeError, match="Cannot reach the CrowdMocap server"):
+        bpy_empty.ops.crowdmocap.capture()
+    assert _counts(bpy_empty) == before and not bpy_empty.context.window_manager.crowdmocap_status.running
+
+
+def test_the_import_uses_the_picked_footage_and_passes_its_notes_on(addon, bpy_empty, tmp_path):
+    from crowdmocap_addon.capture import flow_bpy
+    from crowdmocap_addon.client.capture_job import CaptureSnapshot
+    from tests.crowdmocap_addon.scene.scenes import exact_capture, write
+
+    capture = exact_capture(seed=3, people=2, frames=5)
+    capture.ground = None
+    capture.video = replace(capture.video, path="/srv/crowdmocap/uploads/9c1e/footage.avi")  # the server's copy
+    done = CaptureSnapshot(phase="done", message="Captured 2 people", result_path=write(tmp_path, capture))
+    message, notes = flow_bpy.import_capture(bpy_empty.context, done, STREET)
+    assert message == "Captured 2 people into 'CrowdMocap_take'"
+    assert any("no ground plane" in note for note in notes)
+    camera = bpy_empty.data.objects["CrowdMocap_take_camera"].data
+    assert bpy_empty.path.abspath(camera.background_images[0].clip.filepath) == str(STREET)
+    message, notes = flow_bpy.import_capture(bpy_empty.context, done, tmp_path / "renamed.avi")
+    assert any("renamed.avi does not exist" in note for note in notes)
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"PK not really")
+    message, _ = flow_bpy.import_capture(bpy_empty.context, replace(done, result_path=broken), STREET)
+    assert message.startswith("Captured, but the import failed") and str(broken) in message
+
+
+def test_the_panel_checks_the_server_in_the_background_when_it_opens(addon, bpy_empty, server_url):
+    from crowdmocap_addon.capture import server_check_bpy
+    from crowdmocap_addon.client.http import ServerClient
+
+    status = bpy_empty.context.window_manager.crowdmocap_status
+    assert not status.server_checked
+    assert server_check_bpy.request(ServerClient(server_url, timeout=3.0))
+    assert not server_check_bpy.request(ServerClient(server_url))  # one question at a time
+    server_check_bpy._pending[0].join(10)
+    assert server_check_bpy.deliver() is None  # headless Blender runs no timers: deliver by hand
+    assert status.server_checked and status.server.startswith("Server ") and "estimators" in status.server
+    assert server_check_bpy.request(ServerClient(f"http://127.0.0.1:{_free_port()}", timeout=3.0))
+    server_check_bpy._pending[0].join(10)
+    server_check_bpy.deliver()
+    assert "Cannot reach the CrowdMocap server" in status.server
+
+
+def test_the_panel_offers_import_export_and_locks_the_options_while_capturing(addon, bpy_empty):
+    from crowdmocap_addon.capture.panel_bpy import VIEW3D_PT_crowdmocap
+
+    class Layout:  # records what the panel draws, as Blender's UILayout would lay it out
+        def __init__(self, log):
+            self.log, self.enabled = log, True
+
+        def row(self, **_):
+            return Layout.child(self)
+
+        column = row
+
+        def child(self):
+            child = Layout(self.log)
+            child.parent = self
+            return child
+
+        def shown_enabled(self):
+            return self.enabled and (getattr(self, "parent", None) is None or self.parent.shown_enabled())
+
+        def prop(self, data, name, **_):
+            self.log.append(("prop", name, self.shown_enabled()))
+
+        def operator(self, idname, **_):
+            self.log.append(("operator", idname, self.shown_enabled()))
+
+        def label(self, text="", **_):
+            self.log.append(("label", text, True))
+
+        def progress(self, text="", **_):
+            self.log.append(("progress", text, True))
+
+    def draw():
+        log = []
+        VIEW3D_PT_crowdmocap.draw(type("Drawn", (), {"layout": Layout(log)})(), bpy_empty.context)
+        return log
+
+    status = bpy_empty.context.window_manager.crowdmocap_status
+    status.server_checked = True  # no background question from this test
+    log = draw()
+    operators = [entry[1] for entry in log if entry[0] == "operator"]
+    assert "import_scene.crowdmocap_result" in operators and "crowdmocap.export_crowd" in operators
+    assert "crowdmocap.capture" in operators and "crowdmocap.open_preview" not in operators
+    assert all(enabled for kind, _, enabled in log if kind == "prop")
+    status.running, status.label, status.preview = True, "Poses 40% (31% overall)", "/tmp/take_preview.mp4"
+    status.warnings = "the result has no ground plane: the camera stays at the origin"
+    log = draw()
+    props = {name: enabled for kind, name, enabled in log if kind == "prop"}
+    assert props["footage"] is False and props["frame_start"] is False and props["estimator"] is False
+    assert ("progress", "Poses 40% (31% overall)", True) in log
+    assert ("label", status.warnings, True) in log
+    assert ("operator", "crowdmocap.cancel_capture", True) in log
+    assert ("operator", "crowdmocap.open_preview", True) in log
+    status.running = False
 
 
 def test_rejected_footage_and_a_failing_job_are_reported(addon, bpy_empty, server_url, tmp_path):

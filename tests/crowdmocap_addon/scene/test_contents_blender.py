@@ -123,6 +123,24 @@ def test_existing_footage_becomes_the_camera_background(bpy_empty, tmp_path):
     assert background.clip.frame_start == 1
 
 
+def test_the_footage_the_user_picked_wins_over_the_servers_copy(bpy_empty, tmp_path):
+    """A server writes its private copy of the upload as video.path; the camera shows the user's own file."""
+    capture = exact_capture(seed=2, people=1, frames=4)
+    video = REPO / "tests" / "data" / "vtest_first10s.avi"
+    capture.video = replace(capture.video, path="/srv/crowdmocap/uploads/3f2a/footage.avi")
+    reports = []
+    scene_capture = import_result(bpy_empty.context, write(tmp_path, capture), footage=video,
+                                  report=lambda level, message: reports.append((level, message)))  # fmt: skip
+    assert bpy_empty.path.abspath(scene_capture.camera.data.background_images[0].clip.filepath) == str(video)
+    assert scene_capture.collection["crowdmocap_footage"] == str(video)
+    assert not reports
+    gone = tmp_path / "moved_away.mp4"
+    again = import_result(bpy_empty.context, write(tmp_path, capture), footage=gone,
+                          report=lambda level, message: reports.append((level, message)))  # fmt: skip
+    assert again.footage is None and again.collection["crowdmocap_footage"] == ""
+    assert any(level == "WARNING" and "moved_away.mp4" in message for level, message in reports)
+
+
 def test_missing_footage_means_no_background_and_no_error(bpy_empty, imported):
     _, scene_capture = imported
     assert scene_capture.footage is None

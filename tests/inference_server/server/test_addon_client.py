@@ -33,7 +33,22 @@ def test_capture_uploads_follows_progress_and_downloads_a_valid_result(live_serv
     assert "uploading" in phases and "running" in phases
     running = [s for s in seen if s.phase == "running" and s.stage == "poses"]
     assert running and running[-1].fraction > 0 and "Poses" in running[-1].label()
+    assert "overall" in running[-1].label()
+    overall = [s.overall for s in [*seen, final]]  # one figure across upload, stages and download
+    assert overall == sorted(overall) and overall[-1] == 1.0 and 0 < running[-1].overall < 1
     assert server.runner.calls[0]["options"].min_track_length == 3
+    assert final.preview_path is None  # not asked for
+
+
+def test_a_preview_asked_for_is_downloaded_beside_the_result(live_server, tmp_path):
+    from tests.inference_server.server.conftest import FAKE_PREVIEW
+
+    server = live_server(FakeRunner(frames=4))
+    job = CaptureJob(ServerClient(server.url), STREET_CLIP, {"preview": True}, tmp_path / "take.npz", poll_s=0.05)
+    final = _run(job)
+    assert final.phase == "done", final.message
+    assert final.preview_path == tmp_path / "take_preview.mp4"
+    assert final.preview_path.read_bytes() == FAKE_PREVIEW
 
 
 def test_cancel_while_running_waits_until_the_server_job_has_stopped(live_server, tmp_path):
