@@ -116,6 +116,19 @@ RETARGET_OPTIONS = _table(
 )  # fmt: skip
 
 
+# Export options: the Export crowd operator and ``crowdmocap-blender export`` share these defaults.
+EXPORT_SCOPES = ("auto", "retargeted", "captured", "all")
+EXPORT_OPTIONS = _table(
+    Option(name="scope", kind=str, default="auto", choices=EXPORT_SCOPES, label="Export",
+           help="which armatures: auto = the retargeted characters when there are any, else the captured people; "
+                "retargeted, captured, or all armatures (template rigs too)", surfaces=frozenset({PANEL, CLI})),
+    Option(name="start_at_origin", kind=bool, default=True, label="Start at origin",
+           help="each person's file starts at the origin facing forward (a game clip); off keeps their place in "
+                "the scene (crowd replacement over the footage). One file for the crowd always keeps places",
+           surfaces=frozenset({PANEL, CLI})),
+)  # fmt: skip
+
+
 def on(surface: str, table: dict[str, Option]) -> dict[str, Option]:
     """The options of ``table`` shown on ``surface``."""
     return {name: option for name, option in table.items() if surface in option.surfaces}

@@ -8,14 +8,32 @@ restored afterwards, with the selection, the active object and the frame.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import bpy
 
+from ..core.options import EXPORT_OPTIONS
+from ..scene.record import PERSON_ID, RETARGET_SOURCE
+from .origin_bpy import started_at_origin
 from .presets import ExportPreset, output_name
+from .scope import CAPTURED, OTHER, RETARGETED, in_scope
 
 Progress = Callable[[int, int, Path], None]
+_START_AT_ORIGIN = EXPORT_OPTIONS["start_at_origin"].default
+
+
+def armature_kind(obj: bpy.types.Object) -> str:
+    """captured (a person CrowdMocap imported), retargeted (a character a retarget animated), or other."""
+    if RETARGET_SOURCE in obj:
+        return RETARGETED
+    return CAPTURED if PERSON_ID in obj else OTHER
+
+
+def armatures_in_scope(objects: Sequence[bpy.types.Object], scope: str) -> list[bpy.types.Object]:
+    """The armatures among ``objects`` that the export ``scope`` takes, sorted by name (ExportScopeError if none)."""
+    armatures = sorted((o for o in objects if o.type == "ARMATURE"), key=lambda o: o.name)
+    return [armatures[i] for i in in_scope([armature_kind(o) for o in armatures], scope)]
 
 
 def people_in(collection: bpy.types.Collection) -> list[bpy.types.Object]:
@@ -153,11 +171,13 @@ def export_people(
     capture_name: str,
     per_person: bool = True,
     include_mesh: bool = True,
+    start_at_origin: bool = _START_AT_ORIGIN,
     progress: Progress | None = None,
 ) -> list[Path]:
     """Export ``armatures`` (with their body meshes unless ``include_mesh`` is off); returns the files written.
 
-    BVH holds one skeleton per file, so it is always per person.
+    BVH holds one skeleton per file, so it is always per person. ``start_at_origin`` moves each person's
+    file to start at the origin facing forward; a crowd file keeps everyone's places.
     """
     if not armatures:
         raise ValueError("no armatures to export: select CrowdMocap people or pick a capture collection")
@@ -172,7 +192,12 @@ def export_people(
         root = preset.root_name if per_person else None  # one 'root' name can only go to one armature
         ranges = [motion_range(a, context.scene) for a in group]
         frames = (min(r[0] for r in ranges), max(r[1] for r in ranges))
-        with _exporting(context, objects), _renamed(group[0], root), _scene_range(context.scene, frames):
+        with ExitStack() as stack:
+            stack.enter_context(_exporting(context, objects))
+            stack.enter_context(_renamed(group[0], root))
+            stack.enter_context(_scene_range(context.scene, frames))
+            if per_person and start_at_origin:
+                stack.enter_context(started_at_origin(context, group[0], frames[0]))
             _write(context, preset, path, group[0], include_mesh)
         written.append(path)
         if progress is not None:

@@ -7,9 +7,18 @@ from pathlib import Path
 import bpy
 from bpy_extras.io_utils import ExportHelper
 
-from .export_bpy import export_people
+from ..core.options import EXPORT_OPTIONS
+from ..option_props_bpy import option_property
+from .export_bpy import armatures_in_scope, export_people
 from .presets import PRESETS, find_preset
+from .scope import ExportScopeError
 
+_SCOPE_ITEMS = [
+    ("auto", "Auto", "The retargeted characters when there are any, else the captured people"),
+    ("retargeted", "Retargeted", "The characters retargets animated"),
+    ("captured", "Captured", "The people CrowdMocap imported (SMPL skeletons)"),
+    ("all", "All armatures", "Every armature, template rigs too"),
+]
 _PRESET_ITEMS = [(p.name, p.name.capitalize() if p.name != "bvh" else "BVH", p.description) for p in PRESETS.values()]
 
 
@@ -25,14 +34,17 @@ class CROWDMOCAP_OT_export_crowd(bpy.types.Operator, ExportHelper):  # noqa: N80
     per_person: bpy.props.BoolProperty(name="One file per person", default=True)  # type: ignore[valid-type]
     include_mesh: bpy.props.BoolProperty(name="Include meshes", default=True)  # type: ignore[valid-type]
     selected_only: bpy.props.BoolProperty(  # type: ignore[valid-type]
-        name="Selected only", default=False, description="Only the selected armatures, else every armature"
+        name="Selected only", default=False, description="Only the selected armatures in the scope"
     )
+    scope: option_property(EXPORT_OPTIONS["scope"], items=_SCOPE_ITEMS)  # type: ignore[valid-type]
+    start_at_origin: option_property(EXPORT_OPTIONS["start_at_origin"])  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         objects = context.selected_objects if self.selected_only else context.scene.objects
-        people = sorted((o for o in objects if o.type == "ARMATURE"), key=lambda o: o.name)
-        if not people:
-            self.report({"ERROR"}, "No armature to export: import a capture or select people first")
+        try:
+            people = armatures_in_scope(objects, self.scope)
+        except ExportScopeError as exc:
+            self.report({"ERROR"}, f"Nothing to export: {exc}")
             return {"CANCELLED"}
         folder = Path(bpy.path.abspath(self.filepath))
         folder = folder if folder.is_dir() or not folder.suffix else folder.parent
@@ -42,6 +54,7 @@ class CROWDMOCAP_OT_export_crowd(bpy.types.Operator, ExportHelper):  # noqa: N80
         try:
             files = export_people(context, people, find_preset(self.preset), folder, capture_name=name,
                                   per_person=self.per_person, include_mesh=self.include_mesh,
+                                  start_at_origin=self.start_at_origin,
                                   progress=lambda done, total, path: window_manager.progress_update(done))  # fmt: skip
         except (RuntimeError, OSError) as exc:
             self.report({"ERROR"}, f"Export failed: {exc}")

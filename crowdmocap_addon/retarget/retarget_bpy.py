@@ -21,6 +21,7 @@ from ..core.joints import JOINT_NAMES
 from ..scene.animation_bpy import animate
 from ..scene.armature_bpy import PERSON_ID_PROPERTY
 from ..scene.keyframes import Channel
+from ..scene.record import RETARGET_SOURCE
 from ..scene.transaction_bpy import CreatedData, leave_edit_modes, transaction
 from . import channels as channel_maths
 from .armature import Skeleton
@@ -288,6 +289,7 @@ def retarget(
             visibility = _visibility_channels(person) if per_person else []
             targets = [(rig_obj, channels + visibility)] + [(mesh, visibility) for mesh in meshes if visibility]
             result.actions.append(animate(f"{rig_obj.name}_retarget", targets, created))
+            rig_obj[RETARGET_SOURCE] = person.name  # what export's scope goes by
             result.targets.append(rig_obj)
             made.append((rig_obj, motion))
     for note in notes:

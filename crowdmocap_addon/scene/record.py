@@ -24,6 +24,9 @@ PERSON_NUMBER = "crowdmocap_number"  # 1…N in order of appearance within the c
 PERSON_CAPTURE = "crowdmocap_capture"  # the label of the capture the person belongs to
 PERSON_SUMMARY = "crowdmocap_summary"  # the People list's row: see people.motion.PersonSummary
 
+# On each character a retarget animated
+RETARGET_SOURCE = "crowdmocap_retarget_of"  # the name of the person whose motion it carries
+
 
 def store_summary(person: Any, summary: PersonSummary) -> None:
     """Write the People list's row onto the person's armature (any object taking item assignment)."""

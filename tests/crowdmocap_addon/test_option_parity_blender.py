@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from crowdmocap_addon.core.options import CAPTURE_OPTIONS, PANEL, PREFERENCES, RETARGET_OPTIONS, SCENE_OPTIONS, on
+from crowdmocap_addon.core.options import (
+    CAPTURE_OPTIONS,
+    EXPORT_OPTIONS,
+    PANEL,
+    PREFERENCES,
+    RETARGET_OPTIONS,
+    SCENE_OPTIONS,
+    on,
+)
 
 pytestmark = pytest.mark.blender
 MODULE = "crowdmocap_addon"
@@ -78,3 +86,16 @@ def test_the_retarget_panel_and_operator_share_their_defaults(addon):
     for option in RETARGET_OPTIONS.values():
         _assert_property_matches(bpy.context.scene.crowdmocap_retarget.bl_rna, option, "retarget settings")
         _assert_property_matches(bpy.ops.crowdmocap.retarget.get_rna_type(), option, "retarget operator")
+
+
+def test_the_export_operator_and_command_share_their_defaults(addon):
+    import argparse
+
+    from crowdmocap_addon.headless import build_parser
+
+    bpy = addon
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    parsed = commands.choices["export"].parse_args(["scene.blend", "--format", "fbx", "-o", "out"])
+    for option in EXPORT_OPTIONS.values():
+        _assert_property_matches(bpy.ops.crowdmocap.export_crowd.get_rna_type(), option, "export operator")
+        assert getattr(parsed, option.name) == option.default, option.name

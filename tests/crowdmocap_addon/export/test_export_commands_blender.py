@@ -56,3 +56,45 @@ def test_the_operator_exports_the_scene_people_with_progress(bpy_empty, scene_fi
     finally:
         addon_utils.disable(MODULE, default_set=True)
     assert not hasattr(bpy_empty.types, "CROWDMOCAP_OT_export_crowd")
+
+
+@pytest.fixture
+def retargeted_file(bpy_empty, scene_file, tmp_path):
+    """The plaza scene after retargeting two of its people onto copies of a Mixamo-named rig."""
+    from crowdmocap_addon.retarget.retarget_bpy import retarget
+    from tests.crowdmocap_addon.retarget.rigs import build_armature, mixamo_rig
+
+    bpy_empty.ops.wm.open_mainfile(filepath=str(scene_file))
+    rig = build_armature(bpy_empty, mixamo_rig())
+    people = [bpy_empty.data.objects[f"plaza_Person_00{n}"] for n in (1, 3)]
+    retarget(bpy_empty.context, people, rig, per_person=True)
+    blend = tmp_path / "plaza_retargeted.blend"
+    bpy_empty.ops.wm.save_as_mainfile(filepath=str(blend))
+    return blend, rig.name
+
+
+def test_export_takes_the_retargeted_characters_by_default_and_other_scopes_on_request(retargeted_file, tmp_path,
+                                                                                        capsys):  # fmt: skip
+    blend, rig = retargeted_file
+    assert main(["export", str(blend), "--format", "fbx", "--per-person", "-o", str(tmp_path / "auto")]) == 0
+    assert sorted(p.name for p in (tmp_path / "auto").iterdir()) == [
+        f"plaza_Person_001_{rig}.fbx", f"plaza_Person_003_{rig}.fbx"]  # fmt: skip
+    assert main(["export", str(blend), "--format", "bvh", "--scope", "captured", "-o", str(tmp_path / "cap")]) == 0
+    assert len(list((tmp_path / "cap").iterdir())) == 3
+    assert main(["export", str(blend), "--format", "bvh", "--scope", "all", "-o", str(tmp_path / "all")]) == 0
+    assert f"{rig}.bvh" in {p.name for p in (tmp_path / "all").iterdir()}  # the template rig, only when asked
+    assert len(list((tmp_path / "all").iterdir())) == 6
+
+
+def test_an_empty_scope_is_refused_in_plain_words(bpy_empty, scene_file, tmp_path, capsys):
+    import addon_utils
+
+    assert main(["export", str(scene_file), "--format", "fbx", "--scope", "retargeted", "-o", str(tmp_path)]) == 1
+    assert "no retargeted armatures to export (there are 3 captured)" in capsys.readouterr().err
+    bpy_empty.ops.wm.open_mainfile(filepath=str(scene_file))
+    addon_utils.enable(MODULE, default_set=True)
+    try:
+        with pytest.raises(RuntimeError, match="Nothing to export: no retargeted armatures"):
+            bpy_empty.ops.crowdmocap.export_crowd(filepath=str(tmp_path) + "/", scope="retargeted")
+    finally:
+        addon_utils.disable(MODULE, default_set=True)

@@ -87,7 +87,7 @@ def _reimport(bpy, path, fps=(30, 1.0)):
 
 @pytest.mark.parametrize("preset", ["unity", "unreal", "godot", "bvh"])
 def test_each_preset_round_trips_frames_rate_and_world_motion(bpy_empty, exported, tmp_path, preset):
-    files = _export(bpy_empty, exported, preset, tmp_path / preset)
+    files = _export(bpy_empty, exported, preset, tmp_path / preset, start_at_origin=False)  # places kept
     assert [f.name for f in files] == [f"{p.name}.{find_preset(preset).format}" for p in exported["people"]]
     armature = _reimport(bpy_empty, files[0])
     scene = bpy_empty.context.scene
@@ -105,6 +105,39 @@ def test_each_preset_round_trips_frames_rate_and_world_motion(bpy_empty, exporte
         new_heads, new_rotations = got[copy]
         assert np.abs(new_heads - heads).max() < 1e-3, preset
         assert _angle_deg(new_rotations, rotations).max() < 0.5, preset
+
+
+def _rigid_fit(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """R, t minimising |R a + t - b| over (N, 3) points (Kabsch), and the worst residual."""
+    ca, cb = a.mean(0), b.mean(0)
+    u, _, vt = np.linalg.svd((a - ca).T @ (b - cb))
+    d = np.sign(np.linalg.det(vt.T @ u.T))
+    rotation = vt.T @ np.diag([1, 1, d]) @ u.T
+    shift = cb - rotation @ ca
+    return rotation, shift, float(np.abs(a @ rotation.T + shift - b).max())
+
+
+@pytest.mark.parametrize("preset", ["unity", "unreal", "godot", "bvh"])
+def test_start_at_origin_moves_each_clip_rigidly_to_the_origin_facing_forward(bpy_empty, exported, tmp_path, preset):
+    files = _export(bpy_empty, exported, preset, tmp_path / preset)  # the default: start at origin
+    armature = _reimport(bpy_empty, files[0])
+    start = exported["range"][0]
+    frames = [f - start + 1 for f in exported["frames"]] if preset == "bvh" else exported["frames"]
+    got = _motion(bpy_empty, armature, frames)
+    first_heads, first_rotations = got[frames[0]]
+    pelvis = JOINT_NAMES.index("pelvis")
+    assert np.abs(first_heads[pelvis, :2]).max() < 1e-3  # the hips start over the origin
+    original_first = exported["motion"][exported["frames"][0]][0]
+    assert first_heads[pelvis, 2] == pytest.approx(original_first[pelvis, 2], abs=1e-3)  # at their height
+    # facing as at rest: the pelvis has turned about Z by nothing relative to its rest
+    forward = first_rotations[pelvis] @ np.array([0.0, -1.0, 0.0])
+    assert abs(np.degrees(np.arctan2(forward[0], -forward[1]))) < 0.5
+    # and the whole clip is one rigid move of the scene's motion: a turn about Z and a shift on the floor
+    before = np.concatenate([exported["motion"][f][0] for f in exported["frames"]])
+    after = np.concatenate([got[f][0] for f in frames])
+    rotation, shift, worst = _rigid_fit(before, after)
+    assert worst < 1e-3, preset
+    assert np.allclose(rotation[2], [0, 0, 1], atol=1e-4) and abs(shift[2]) < 1e-3
 
 
 def test_one_file_for_the_crowd_and_animation_only(bpy_empty, exported, tmp_path):
