@@ -18,6 +18,7 @@ from .core.result.reader import read_result
 from .core.result.schema import ResultFormatError
 from .core.result.summary import summary_lines
 from .export.headless_bpy import add_export_command
+from .export.presets import BvhExportError
 from .export.scope import ExportScopeError
 from .retarget.headless_bpy import add_retarget_command
 
@@ -86,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (ResultFormatError, SmplModelError, ExportScopeError, OSError) as exc:
+    except (ResultFormatError, SmplModelError, ExportScopeError, BvhExportError, OSError) as exc:
         print(f"crowdmocap-blender: error: {exc}", file=sys.stderr)
         return 1
     except (RuntimeError, ValueError, OverflowError) as exc:  # what bpy raises; the scene is rolled back

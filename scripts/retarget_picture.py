@@ -143,7 +143,9 @@ def retarget_picture(blend: Path, out: Path) -> Path:
     bpy.ops.wm.open_mainfile(filepath=str(blend))
     person = longest_person(bpy)
     character = mixamo_character(bpy)
-    result = retarget(bpy.context, [person], character, preset="auto", options=RetargetOptions(foot_pin=True))
+    result = retarget(
+        bpy.context, [person], character, preset="auto", per_person=False, options=RetargetOptions(foot_pin=True)
+    )
     print(f"retargeted {person.name} onto {character.name} with the '{result.bone_map.id}' preset "
           f"(auto-detected, score {result.detected_score:.2f})")  # fmt: skip
     stage(bpy, person)

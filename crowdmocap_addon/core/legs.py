@@ -40,6 +40,32 @@ def contact_segments(contact: np.ndarray, threshold: float = 0.5) -> list[tuple[
     return true_runs(np.asarray(contact, dtype=np.float64) > threshold)
 
 
+def _cut(segments: list[tuple[int, int]], cuts: np.ndarray | None) -> list[tuple[int, int]]:
+    """Contact segments split before every frame marked in ``cuts``."""
+    if cuts is None:
+        return segments
+    marked = np.flatnonzero(np.asarray(cuts, dtype=bool))
+    out = []
+    for first, last in segments:
+        start = first
+        for frame in marked[(marked > first) & (marked <= last)]:
+            out.append((start, int(frame) - 1))
+            start = int(frame)
+        out.append((start, last))
+    return out
+
+
+def jump_frames(positions: np.ndarray, factor: float = 5.0, minimum: float = 0.05) -> np.ndarray:
+    """(T,) bool: frames the (T, 3) positions jump into, a step longer than ``factor`` times the clip's
+    median step and than ``minimum``. Relative to the person's own motion, so it holds at any frame rate
+    and stride; the minimum keeps a standing person's jitter from counting."""
+    steps = np.linalg.norm(np.diff(np.asarray(positions, dtype=np.float64), axis=0), axis=1)
+    out = np.zeros(len(positions), dtype=bool)
+    if len(steps):
+        out[1:] = steps > max(factor * float(np.median(steps)), minimum)
+    return out
+
+
 def pin_schedule(
     positions: np.ndarray,
     contact: np.ndarray,
@@ -47,6 +73,7 @@ def pin_schedule(
     threshold: float = 0.5,
     blend: int = 4,
     anchor: Anchor = "first",
+    cuts: np.ndarray | None = None,
 ) -> PinSchedule:
     """(T, 3) unpinned ankle positions and (T,) contacts -> the pinned positions and blend weights.
 
@@ -54,6 +81,10 @@ def pin_schedule(
     what a retargeted character needs); ``"mean"`` holds it at its mean position over the contact (no bias
     towards a noisy first frame: what the capture's own clean-up wants). Between close contacts the
     stronger pin wins, so weights never exceed 1.
+
+    ``cuts`` (T,) bool marks frames where the body jumped (a glitch, a cut in the footage): holding a foot
+    back across one would bend the leg far away from the motion, so a contact is cut there and the foot
+    pinned again where it now is.
     """
     pos = np.asarray(positions, dtype=np.float64)
     frames = len(pos)
@@ -61,7 +92,7 @@ def pin_schedule(
     targets = pos.copy()
     index = np.arange(frames)
     ramp = max(int(blend), 0)
-    for first, last in contact_segments(contact, threshold):
+    for first, last in _cut(contact_segments(contact, threshold), cuts):
         point = pos[first] if anchor == "first" else pos[first : last + 1].mean(axis=0)
         weight = np.zeros(frames)
         weight[first : last + 1] = 1.0

@@ -104,11 +104,10 @@ SCENE_OPTIONS = _table(
 
 # Retarget options: the panel's settings and the operator (and the headless command) share these defaults.
 RETARGET_OPTIONS = _table(
-    # Not on the command line as a default: there ``--per-person`` must be asked for, since it changes what
-    # one ``--rig`` means, and several people without it are refused with a message saying so.
+    # One default everywhere (panel, operator, retarget(), --per-person/--no-per-person): a copy per person.
     Option(name="duplicate_per_person", kind=bool, default=True, label="Duplicate target per person",
            help="One copy of the rig (armature and its meshes) per selected person, named after them",
-           surfaces=frozenset({PANEL})),
+           surfaces=frozenset({PANEL, CLI})),
     Option(name="foot_pin", kind=bool, default=True, label="Pin feet",
            help="Hold feet where the capture says they touch the ground (leg IK)", surfaces=frozenset({PANEL, CLI})),
     Option(name="blend_frames", kind=int, default=4, minimum=0, maximum=30, label="Blend",

@@ -15,6 +15,7 @@ import bpy
 
 from ..core.options import EXPORT_OPTIONS
 from ..scene.record import PERSON_ID, RETARGET_SOURCE
+from .bvh_bpy import bvh_armature
 from .origin_bpy import started_at_origin
 from .presets import ExportPreset, output_name
 from .scope import CAPTURED, OTHER, RETARGETED, in_scope
@@ -114,17 +115,37 @@ def _exporting(context: bpy.types.Context, objects: Sequence[bpy.types.Object]) 
         scene.frame_set(frame)
 
 
+UNREAL_DROPPED_NODE = "Armature"  # the one armature node name Unreal's FBX importer leaves out of the skeleton
+
+
+def root_node_name(preset: ExportPreset, armature: bpy.types.Object) -> str | None:
+    """What the armature object is called in the file: the preset's root name (Unreal: 'root'), unless the
+    rig has a top-level bone of that name already, which then is the root: the node becomes 'Armature',
+    which Unreal skips, so the skeleton reads root -> pelvis and not root -> root -> pelvis."""
+    if preset.root_name is None:
+        return None
+    if any(bone.parent is None and bone.name == preset.root_name for bone in armature.data.bones):
+        return UNREAL_DROPPED_NODE
+    return preset.root_name
+
+
 @contextmanager
 def _renamed(obj: bpy.types.Object, name: str | None) -> Iterator[None]:
-    if name is None:
+    """``obj`` called ``name`` while exporting; an object already called that steps aside meanwhile."""
+    if name is None or obj.name == name:
         yield
         return
     original = obj.name
+    holder = bpy.data.objects.get(name)
+    if holder is not None:
+        holder.name = f"{name}.crowdmocap-export"
     obj.name = name
     try:
         yield
     finally:
         obj.name = original
+        if holder is not None:
+            holder.name = name
 
 
 def motion_range(armature: bpy.types.Object, scene: bpy.types.Scene) -> tuple[int, int]:
@@ -159,7 +180,8 @@ def _write(context: bpy.types.Context, preset: ExportPreset, path: Path, armatur
         bpy.ops.export_scene.gltf(filepath=str(path), **settings)
     else:
         start, end = context.scene.frame_start, context.scene.frame_end
-        bpy.ops.export_anim.bvh(filepath=str(path), frame_start=start, frame_end=end, **settings)
+        with bvh_armature(context, armature):
+            bpy.ops.export_anim.bvh(filepath=str(path), frame_start=start, frame_end=end, **settings)
 
 
 def export_people(
@@ -189,7 +211,7 @@ def export_people(
     for index, group in enumerate(groups):
         objects = [o for a in group for o in (_family(a) if include_mesh and preset.format != "bvh" else [a])]
         path = out / output_name(capture_name, group[0].name if per_person else None, preset)
-        root = preset.root_name if per_person else None  # one 'root' name can only go to one armature
+        root = root_node_name(preset, group[0]) if per_person else None  # one name can only go to one armature
         ranges = [motion_range(a, context.scene) for a in group]
         frames = (min(r[0] for r in ranges), max(r[1] for r in ranges))
         with ExitStack() as stack:

@@ -10,7 +10,7 @@ from bpy_extras.io_utils import ExportHelper
 from ..core.options import EXPORT_OPTIONS
 from ..option_props_bpy import option_property
 from .export_bpy import armatures_in_scope, export_people
-from .presets import PRESETS, find_preset
+from .presets import PRESETS, BvhExportError, find_preset
 from .scope import ExportScopeError
 
 _SCOPE_ITEMS = [
@@ -56,7 +56,7 @@ class CROWDMOCAP_OT_export_crowd(bpy.types.Operator, ExportHelper):  # noqa: N80
                                   per_person=self.per_person, include_mesh=self.include_mesh,
                                   start_at_origin=self.start_at_origin,
                                   progress=lambda done, total, path: window_manager.progress_update(done))  # fmt: skip
-        except (RuntimeError, OSError) as exc:
+        except (BvhExportError, RuntimeError, OSError) as exc:
             self.report({"ERROR"}, f"Export failed: {exc}")
             return {"CANCELLED"}
         finally:

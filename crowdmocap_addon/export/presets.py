@@ -86,6 +86,10 @@ class ExportPresetError(ValueError):
     pass
 
 
+class BvhExportError(ValueError):
+    """An armature the BVH format cannot hold as it is; the message says why."""
+
+
 def find_preset(name: str) -> ExportPreset:
     try:
         return PRESETS[name]

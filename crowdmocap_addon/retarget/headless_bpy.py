@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..core.options import RETARGET_OPTIONS
 from .presets import BoneMapError
 from .transfer import ROOT_MOTION_MODES, RetargetError, RetargetOptions
 
@@ -58,7 +59,8 @@ def _cmd_retarget(args: argparse.Namespace) -> int:
     people = pick_armatures(args.scene, is_crowdmocap_armature, args.person, "CrowdMocap people")
     try:
         if len(people) > 1 and not args.per_person:
-            raise RetargetError(f"{len(people)} people in {args.scene.name}: pass --per-person, or --person NAME")
+            raise RetargetError(f"{len(people)} people in {args.scene.name} for one rig: drop --no-per-person, "
+                                "or pick one with --person NAME")  # fmt: skip
         rig = load_rig(args.rig)
         options = RetargetOptions(root_motion=_ROOT_MOTION[args.root_motion], foot_pin=args.foot_pin,
                                   blend_frames=args.blend_frames)  # fmt: skip
@@ -76,7 +78,8 @@ def add_retarget_command(commands: argparse._SubParsersAction) -> None:
     retarget = commands.add_parser(
         "retarget", help="retarget the people of a .blend scene onto a rig (FBX or .blend)",
         description="Retarget the CrowdMocap people of SCENE onto the rig in RIG (an FBX, or the first armature "
-        "of a .blend): the rig itself for one person, or one copy per person with --per-person. The bone map is "
+        "of a .blend): one copy of the rig per person (default), or with --no-per-person the rig itself, for one "
+        "person. The bone map is "
         "detected from the rig's bone names unless --preset names one (a shipped preset or one you saved).",
     )  # fmt: skip
     retarget.add_argument("scene", type=Path, help="a .blend file with CrowdMocap people")
@@ -84,7 +87,9 @@ def add_retarget_command(commands: argparse._SubParsersAction) -> None:
     retarget.add_argument(
         "--preset", default="auto", help="auto (default), mixamo, ue5, unity, rigify, rigify_deform, smpl, or yours"
     )
-    retarget.add_argument("--per-person", action="store_true", help="one copy of the rig per person")
+    per_person = RETARGET_OPTIONS["duplicate_per_person"]
+    retarget.add_argument("--per-person", action=argparse.BooleanOptionalAction, default=per_person.default,
+                          help=per_person.help + "; --no-per-person animates the rig itself (one person)")  # fmt: skip
     retarget.add_argument("--person", nargs="+", metavar="NAME", help="only these people (e.g. street_Person_007)")
     retarget.add_argument("--no-foot-pin", dest="foot_pin", action="store_false", help="do not pin planted feet")
     retarget.add_argument("--root-motion", choices=tuple(_ROOT_MOTION), default="hips",

@@ -9,6 +9,7 @@ the target's previous action and pose back.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,10 +19,11 @@ import numpy as np
 
 from ..core.geometry import rotation_angle
 from ..core.joints import JOINT_NAMES
+from ..core.options import RETARGET_OPTIONS
 from ..scene.animation_bpy import animate
 from ..scene.armature_bpy import PERSON_ID_PROPERTY
 from ..scene.keyframes import Channel
-from ..scene.record import RETARGET_SOURCE
+from ..scene.record import RETARGET_SOURCE, RETARGET_TEMPLATE
 from ..scene.transaction_bpy import CreatedData, leave_edit_modes, transaction
 from . import channels as channel_maths
 from .armature import Skeleton
@@ -234,6 +236,54 @@ def _check_constraints(
         report("WARNING", f"constraints on the rig turn driven bones away from the capture: {listed}")
 
 
+_PER_PERSON = RETARGET_OPTIONS["duplicate_per_person"].default
+_BLENDER_SUFFIX = re.compile(r"\.\d{3,}$")  # what Blender appends to a name that is taken: ".001"
+
+
+def _crowd_collection(
+    context: bpy.types.Context, target: bpy.types.Object, created: CreatedData
+) -> bpy.types.Collection:
+    """``<rig>_crowd``: the one an earlier run made, else a new one, linked under the scene."""
+    name = f"{target.name}_crowd"
+    collection = bpy.data.collections.get(name) or created.add(bpy.data.collections.new(name))
+    if collection.name not in context.scene.collection.children:
+        context.scene.collection.children.link(collection)
+    return collection
+
+
+def _earlier_copies(people: Sequence[bpy.types.Object], target: bpy.types.Object) -> list[bpy.types.Object]:
+    """Characters an earlier per-person retarget made from ``target`` for these people (to be replaced)."""
+    names = {person.name for person in people}
+    return [obj for obj in bpy.data.objects if obj.type == "ARMATURE" and obj is not target
+            and obj.get(RETARGET_SOURCE) in names and obj.get(RETARGET_TEMPLATE) == target.name]  # fmt: skip
+
+
+def _replace_earlier(earlier: Sequence[bpy.types.Object], target: bpy.types.Object, result: RetargetResult,
+                     stale_action: bpy.types.Action | None) -> None:  # fmt: skip
+    """After a successful re-run: remove what the earlier run made, give the new datablocks the clean names.
+
+    Done only once the new retarget has fully succeeded, so a failing re-run leaves the earlier one intact.
+    """
+    doomed: list[bpy.types.ID] = []
+    for rig in earlier:
+        doomed += [rig, rig.data, *(child for child in rig.children if child.type == "MESH")]
+        action = rig.animation_data.action if rig.animation_data is not None else None
+        if action is not None and action not in result.actions:
+            doomed.append(action)
+    if stale_action is not None and stale_action not in result.actions and stale_action.users == 0:
+        doomed.append(stale_action)
+    wanted = {rig: f"{rig[RETARGET_SOURCE]}_{target.name}" for rig in result.targets if rig is not target}
+    if doomed:
+        bpy.data.batch_remove(doomed)
+    for rig, name in wanted.items():
+        rig.name = rig.data.name = name
+        for child in rig.children:
+            if child.type == "MESH":
+                child.name = _BLENDER_SUFFIX.sub("", child.name)  # the earlier copy's name is free again
+    for rig, action in zip(result.targets, result.actions, strict=True):
+        action.name = f"{rig.name}_retarget"
+
+
 def retarget(
     context: bpy.types.Context,
     sources: Sequence[bpy.types.Object],
@@ -241,7 +291,7 @@ def retarget(
     *,
     bone_map: BoneMap | None = None,
     preset: str = "auto",
-    per_person: bool = False,
+    per_person: bool = _PER_PERSON,
     options: RetargetOptions | None = None,
     report: Report = _ignore,
 ) -> RetargetResult:
@@ -268,10 +318,11 @@ def retarget(
     result = RetargetResult(bone_map=bone_map, detected_score=score)
     notes: dict[str, None] = {}  # reported once, however many people they apply to
     made: list[tuple[bpy.types.Object, RetargetedMotion]] = []
+    earlier = _earlier_copies(people, target) if per_person else []
+    stale_action = None if per_person or target.animation_data is None else target.animation_data.action
     with transaction(context) as created, _target_kept_on_failure(target):
         if per_person:
-            result.collection = created.add(bpy.data.collections.new(f"{target.name}_crowd"))
-            context.scene.collection.children.link(result.collection)
+            result.collection = _crowd_collection(context, target, created)
         for person in people:
             motion_in = source_motion(person)
             if motion_in is None:
@@ -290,8 +341,11 @@ def retarget(
             targets = [(rig_obj, channels + visibility)] + [(mesh, visibility) for mesh in meshes if visibility]
             result.actions.append(animate(f"{rig_obj.name}_retarget", targets, created))
             rig_obj[RETARGET_SOURCE] = person.name  # what export's scope goes by
+            if per_person:
+                rig_obj[RETARGET_TEMPLATE] = target.name  # a re-run replaces this copy
             result.targets.append(rig_obj)
             made.append((rig_obj, motion))
+    _replace_earlier(earlier, target, result, stale_action)
     for note in notes:
         report("INFO", note)
     if made and _constrained(target, rig):

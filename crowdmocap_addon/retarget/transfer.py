@@ -33,7 +33,7 @@ import numpy as np
 
 from ..core.geometry import swing_rotation
 from ..core.joints import JOINT_NAMES, PARENTS, SMPL_LEGS
-from ..core.legs import leg_swings, pin_schedule, two_bone_ik
+from ..core.legs import jump_frames, leg_swings, pin_schedule, two_bone_ik
 from .armature import Skeleton, apply_basis, local_location, local_rotation, parent_frame
 from .transforms import rotation_part
 
@@ -92,6 +92,9 @@ class RetargetOptions:
     foot_pin: bool = True
     blend_frames: int = 4
     contact_threshold: float = 0.5
+    # Pins let go where the hips jump (a step five times the clip's median and over 5 cm: core.legs.jump_frames),
+    # and pin again where the foot lands; held across a jump, legs bent up to 72 degrees away from the motion.
+    pin_release: bool = True
 
     def __post_init__(self) -> None:
         if self.root_motion not in ROOT_MOTION_MODES:
@@ -263,14 +266,14 @@ def _pin_feet(
         return weights
     to_world = rig.skeleton.object_matrix
     heads = pose[:, :, :3, 3] @ to_world[:3, :3].T + to_world[:3, 3]  # (T, B, 3) world
+    jumps = jump_frames(heads[:, rig.hips]) if options.pin_release else None
     for column, (hip_j, knee_j, ankle_j, toe_j) in enumerate(SMPL_LEGS):
         if not all(joint in rig.joints for joint in (hip_j, knee_j, ankle_j)):
             continue
         thigh, calf, foot = (rig.joints[joint] for joint in (hip_j, knee_j, ankle_j))
         hip, knee, ankle = heads[:, thigh], heads[:, calf], heads[:, foot]
-        schedule = pin_schedule(
-            ankle, source.contacts[:, column], threshold=options.contact_threshold, blend=options.blend_frames
-        )
+        schedule = pin_schedule(ankle, source.contacts[:, column], threshold=options.contact_threshold,
+                                blend=options.blend_frames, cuts=jumps)  # fmt: skip
         active = schedule.weights > 0
         if not np.any(active):
             continue

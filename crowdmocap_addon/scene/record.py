@@ -26,6 +26,7 @@ PERSON_SUMMARY = "crowdmocap_summary"  # the People list's row: see people.motio
 
 # On each character a retarget animated
 RETARGET_SOURCE = "crowdmocap_retarget_of"  # the name of the person whose motion it carries
+RETARGET_TEMPLATE = "crowdmocap_retarget_template"  # on a per-person copy: the rig it was copied from
 
 
 def store_summary(person: Any, summary: PersonSummary) -> None:

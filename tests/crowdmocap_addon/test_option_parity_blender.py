@@ -99,3 +99,18 @@ def test_the_export_operator_and_command_share_their_defaults(addon):
     for option in EXPORT_OPTIONS.values():
         _assert_property_matches(bpy.ops.crowdmocap.export_crowd.get_rna_type(), option, "export operator")
         assert getattr(parsed, option.name) == option.default, option.name
+
+
+def test_duplicate_per_person_has_one_default_on_every_surface(addon):
+    import argparse
+    import inspect
+
+    from crowdmocap_addon.headless import build_parser
+    from crowdmocap_addon.retarget.retarget_bpy import retarget
+
+    default = RETARGET_OPTIONS["duplicate_per_person"].default
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    parsed = commands.choices["retarget"].parse_args(["scene.blend", "--rig", "rig.fbx", "-o", "out.blend"])
+    assert parsed.per_person is default
+    assert inspect.signature(retarget).parameters["per_person"].default is default
+    assert addon.context.scene.crowdmocap_retarget.duplicate_per_person is default

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from crowdmocap_addon.core.legs import contact_segments, leg_swings, pin_schedule, true_runs, two_bone_ik
+from crowdmocap_addon.core.legs import contact_segments, jump_frames, leg_swings, pin_schedule, true_runs, two_bone_ik
 
 RNG = np.random.default_rng(7)
 
@@ -95,3 +95,19 @@ def test_a_mean_anchor_holds_the_ankle_at_its_mean_over_the_contact():
     schedule = pin_schedule(positions, contact, blend=2, anchor="mean")
     np.testing.assert_allclose(schedule.targets[5:11], np.broadcast_to(positions[5:11].mean(axis=0), (6, 3)))
     np.testing.assert_allclose(schedule.targets[:3], positions[:3])  # free before the ramp
+
+
+def test_a_jump_is_a_step_far_beyond_the_persons_own_and_cuts_a_pin_there():
+    walk = np.cumsum(np.full((20, 3), [0.05, 0.0, 0.0]), axis=0)  # 5 cm a frame
+    walk[12:] += [0.4, 0.0, 0.0]
+    assert np.flatnonzero(jump_frames(walk)).tolist() == [12]
+    standing = np.random.default_rng(1).normal(scale=0.004, size=(30, 3))  # jitter: some steps over 5x the median
+    assert not jump_frames(standing).any()  # but all under the 5 cm floor
+    ankle = np.zeros((20, 3))
+    ankle[12:] = [0.4, 0.0, 0.0]
+    contact = np.ones(20)
+    held = pin_schedule(ankle, contact, blend=0)
+    cut = pin_schedule(ankle, contact, blend=0, cuts=jump_frames(walk))
+    assert np.allclose(held.targets[12:], 0.0)  # held at the old place across the jump
+    assert np.allclose(cut.targets[:12], 0.0) and np.allclose(cut.targets[12:], [0.4, 0.0, 0.0])  # pinned anew
+    assert (cut.weights == 1).all()

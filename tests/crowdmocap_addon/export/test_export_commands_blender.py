@@ -98,3 +98,28 @@ def test_an_empty_scope_is_refused_in_plain_words(bpy_empty, scene_file, tmp_pat
             bpy_empty.ops.crowdmocap.export_crowd(filepath=str(tmp_path) + "/", scope="retargeted")
     finally:
         addon_utils.disable(MODULE, default_set=True)
+
+
+def test_unreal_files_have_one_root_whether_or_not_the_rig_brings_its_own(bpy_empty, scene_file, tmp_path):
+    """UE takes the armature node as the root bone, except a node called 'Armature', which it skips."""
+    from crowdmocap_addon.export.export_bpy import export_people
+    from crowdmocap_addon.export.presets import find_preset
+    from crowdmocap_addon.retarget.retarget_bpy import retarget
+    from tests.crowdmocap_addon.retarget.rigs import build_armature, ue5_rig
+
+    bpy_empty.ops.wm.open_mainfile(filepath=str(scene_file))
+    person = bpy_empty.data.objects["plaza_Person_001"]
+    rig = build_armature(bpy_empty, ue5_rig())  # its skeleton starts at a 'root' bone
+    (character,) = retarget(bpy_empty.context, [person], rig).targets
+    bpy_empty.data.objects.new("Armature", None)  # a name in the way is moved aside, then given back
+    unreal = find_preset("unreal")
+    files = export_people(bpy_empty.context, [character, person], unreal, tmp_path, capture_name="plaza")
+    assert "Armature" in bpy_empty.data.objects and character.name == "plaza_Person_001_UE5Like"
+    tops = {}
+    for path in files:
+        bpy_empty.ops.wm.read_factory_settings(use_empty=True)
+        bpy_empty.ops.import_scene.fbx(filepath=str(path))
+        (armature,) = [o for o in bpy_empty.data.objects if o.type == "ARMATURE"]
+        tops[path.stem] = (armature.name, [b.name for b in armature.data.bones if b.parent is None])
+    assert tops["plaza_Person_001_UE5Like"] == ("Armature", ["root"])  # root -> pelvis in Unreal
+    assert tops["plaza_Person_001"] == ("root", ["pelvis"])  # the node is the root: root -> pelvis

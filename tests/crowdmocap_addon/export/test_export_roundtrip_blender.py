@@ -190,3 +190,43 @@ def test_per_person_export_restores_everyone_elses_animation(bpy_empty, exported
     assert after == before
     scene.frame_set(frame)
     assert {p.name: [tuple(b.head) for b in p.pose.bones] for p in exported["people"]} == heads
+
+
+def test_bvh_of_a_blender_native_rig_with_an_object_transform_re_imports_upright_in_place(bpy_empty, exported,
+                                                                                           tmp_path):  # fmt: skip
+    """Z-up armature space, turned, moved and scaled as an object (as an imported Mixamo character is)."""
+    from mathutils import Matrix
+
+    from crowdmocap_addon.retarget.retarget_bpy import retarget
+    from tests.crowdmocap_addon.retarget.rigs import build_armature, mixamo_rig
+
+    placed = np.array(Matrix.Translation((2.0, 3.0, 0.5)) @ Matrix.Rotation(0.5, 4, "Z") @ Matrix.Scale(1.1, 4))
+    rig = build_armature(bpy_empty, replace(mixamo_rig(), object_matrix=placed))
+    person = exported["people"][0]
+    (character,) = retarget(bpy_empty.context, [person], rig, per_person=False).targets
+    names = [b.name for b in character.data.bones]
+    frames = exported["frames"]
+    scene = bpy_empty.context.scene
+    before = {}
+    for frame in frames:
+        scene.frame_set(frame)
+        before[frame] = np.array([np.array(character.matrix_world @ character.pose.bones[n].head) for n in names])
+    (path,) = _export(bpy_empty, {**exported, "people": [character]}, "bvh", tmp_path, start_at_origin=False)
+    armature = _reimport(bpy_empty, path)
+    start = exported["range"][0]
+    scene = bpy_empty.context.scene
+    for frame in frames:
+        scene.frame_set(frame - start + 1)
+        after = np.array([np.array(armature.matrix_world @ armature.pose.bones[n].head) for n in names])
+        assert np.abs(after - before[frame]).max() < 1e-3  # upright, in place, at its size
+
+
+def test_bvh_refuses_a_squashed_rig_and_leaves_nothing_behind(bpy_empty, exported, tmp_path):
+    from crowdmocap_addon.export.presets import BvhExportError
+    from tests.crowdmocap_addon.retarget.rigs import build_armature, mixamo_rig
+
+    rig = build_armature(bpy_empty, replace(mixamo_rig(), object_matrix=np.diag([1.0, 1.0, 2.0, 1.0])))
+    objects = len(bpy_empty.data.objects)
+    with pytest.raises(BvhExportError, match=r"'MixamoLike' has a non-uniform object scale"):
+        _export(bpy_empty, {**exported, "people": [rig]}, "bvh", tmp_path)
+    assert len(bpy_empty.data.objects) == objects and not list(tmp_path.glob("*.bvh"))

@@ -40,7 +40,7 @@ def _rig_blend(bpy, spec, path):
 def test_retarget_per_person_onto_a_blend_rig_writes_a_scene_with_every_copy_animated(bpy_empty, tmp_path, scene_file):
     rig_file = _rig_blend(bpy_empty, ue5_rig(), tmp_path / "mannequin.blend")
     out = tmp_path / "out" / "retargeted.blend"
-    done = _cli("retarget", scene_file, "--rig", rig_file, "--per-person", "--no-foot-pin", "-o", out)
+    done = _cli("retarget", scene_file, "--rig", rig_file, "--no-foot-pin", "-o", out)  # a copy per person: the default
     assert done.returncode == 0, done.stderr
     assert "3 retargeted onto 'UE5Like' with bone map 'Unreal Engine 5 Mannequin'" in done.stdout
     bpy_empty.ops.wm.open_mainfile(filepath=str(out))
@@ -61,7 +61,7 @@ def test_retarget_one_person_onto_an_fbx_rig(bpy_empty, tmp_path, scene_file):
                                    add_leaf_bones=False, bake_anim=False)  # fmt: skip
     out = tmp_path / "one.blend"
     done = _cli("retarget", scene_file, "--rig", rig_file, "--person", "take_Person_001", "--preset", "mixamo",
-                "--no-foot-pin", "-o", out)  # fmt: skip
+                "--no-foot-pin", "--no-per-person", "-o", out)  # fmt: skip
     assert done.returncode == 0, done.stderr
     bpy_empty.ops.wm.open_mainfile(filepath=str(out))
     imported = next(
@@ -77,8 +77,8 @@ def test_bad_requests_exit_1_with_the_reason(bpy_empty, tmp_path, scene_file):
     unknown = _rig_blend(bpy_empty, unknown_rig(), tmp_path / "mystery.blend")
     done = _cli("retarget", scene_file, "--rig", unknown, "--per-person", "-o", out)
     assert done.returncode == 1 and "no bone-map preset matches armature 'Mystery'" in done.stderr
-    done = _cli("retarget", scene_file, "--rig", unknown, "-o", out)
-    assert done.returncode == 1 and "3 people in crowd.blend: pass --per-person, or --person NAME" in done.stderr
+    done = _cli("retarget", scene_file, "--rig", unknown, "--no-per-person", "-o", out)
+    assert done.returncode == 1 and "3 people in crowd.blend for one rig: drop --no-per-person" in done.stderr
     done = _cli("retarget", scene_file, "--rig", tmp_path / "missing.fbx", "--per-person", "-o", out)
     assert done.returncode == 1 and "missing.fbx: no such rig file" in done.stderr
     done = _cli("retarget", scene_file, "--rig", unknown, "--per-person", "--preset", "nope", "-o", out)

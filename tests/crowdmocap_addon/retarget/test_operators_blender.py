@@ -54,10 +54,16 @@ def test_retarget_operator_duplicates_the_rig_per_selected_person(addon, tmp_pat
     _select(bpy, [], rig)
     done = bpy.ops.crowdmocap.retarget(people="SCENE", duplicate_per_person=True, foot_pin=False)
     assert done == {"FINISHED"}
-    copies = [bpy.data.objects[f"{people[0].name}_MixamoLike.001"], bpy.data.objects[f"{people[1].name}_MixamoLike"]]
+    # the re-run replaced the first person's character (no ".001" copy, action or collection piles up)
+    copies = [bpy.data.objects[f"{people[0].name}_MixamoLike"], bpy.data.objects[f"{people[1].name}_MixamoLike"]]
     for person, copy in zip(people, copies, strict=True):
         worst = segment_errors(bpy, person, copy, mixamo_rig().bone_map(), sample_frames(person, 2))
         assert max(worst.values()) < 2.0
+        assert copy.animation_data.action.name == f"{copy.name}_retarget"
+    assert not [o.name for o in bpy.data.objects if o.name.endswith(".001")]
+    assert not [a.name for a in bpy.data.actions if a.name.endswith(".001")]
+    assert [c.name for c in bpy.data.collections if c.name.startswith("MixamoLike_crowd")] == ["MixamoLike_crowd"]
+    assert len([o for o in bpy.data.objects if o.get("crowdmocap_retarget_of") == people[0].name]) == 1
 
 
 def test_the_panel_map_loads_from_a_preset_can_be_edited_and_drives_the_retarget(addon, tmp_path):
@@ -141,3 +147,16 @@ def test_the_sub_panel_draws_with_and_without_a_rig(addon, tmp_path):
         for item in bpy.context.scene.crowdmocap_retarget.bone_map[:2]:
             ui_list.draw_item(None, bpy.context, _Layout(calls), None, item, 0, None, "")
     assert any(name == "prop_search" for name, _, _ in calls)
+
+
+def test_retargeting_the_rig_itself_again_replaces_its_action(addon, tmp_path):
+    bpy = addon
+    people = import_people(bpy, tmp_path, stepping_capture(seed=6, people=1, frames=8))
+    rig = build_armature(bpy, mixamo_rig())
+    for _ in range(2):
+        _select(bpy, people, rig)
+        assert bpy.ops.crowdmocap.retarget(duplicate_per_person=False, foot_pin=False) == {"FINISHED"}
+    assert [a.name for a in bpy.data.actions if a.name.startswith("MixamoLike_retarget")] == ["MixamoLike_retarget"]
+    assert rig.animation_data.action.name == "MixamoLike_retarget"
+    worst = segment_errors(bpy, people[0], rig, mixamo_rig().bone_map(), sample_frames(people[0], 2))
+    assert max(worst.values()) < 2.0

@@ -41,7 +41,7 @@ def test_mapped_segments_point_like_the_source_on_every_test_rig(bpy_empty, peop
     spec = RIGS[kind]()
     rig = build_armature(bpy_empty, spec)
     before = constraint_count(rig)
-    result = retarget(bpy_empty.context, [people[0]], rig, options=NO_PIN)
+    result = retarget(bpy_empty.context, [people[0]], rig, per_person=False, options=NO_PIN)
     assert (result.bone_map.id, result.detected_score) == (spec.preset, 1.0)  # auto-detected
     assert result.targets == [rig] and len(result.actions) == 1
     worst = segment_errors(bpy_empty, people[0], rig, spec.bone_map(), sample_frames(people[0]))
@@ -75,7 +75,7 @@ def test_a_generated_rigify_rig_is_detected_and_driven_through_its_fk_controls(b
                and "torso" in obj.data.bones)  # fmt: skip
     before = constraint_count(rig)
     messages, report = _messages()
-    result = retarget(bpy_empty.context, [people[1]], rig, options=NO_PIN, report=report)
+    result = retarget(bpy_empty.context, [people[1]], rig, per_person=False, options=NO_PIN, report=report)
     assert result.bone_map.id == "rigify"
     assert not [message for level, message in messages if level == "WARNING"], messages
     frames = sample_frames(people[1])
@@ -105,7 +105,9 @@ def test_planted_feet_keep_their_height_and_do_not_skate(bpy_empty, tmp_path):
     person = import_people(bpy_empty, tmp_path, capture)[0]
     spec = mixamo_rig()
     rig = build_armature(bpy_empty, spec)
-    result = retarget(bpy_empty.context, [person], rig, options=RetargetOptions(foot_pin=True, blend_frames=3))
+    result = retarget(
+        bpy_empty.context, [person], rig, per_person=False, options=RetargetOptions(foot_pin=True, blend_frames=3)
+    )
     first_frame = int(keyed_frames(person)[0])
     track = capture.people[0]
     skated = 0.0
@@ -180,7 +182,7 @@ def test_bones_keep_their_rotation_mode(bpy_empty, people):
     modes = {"mixamorig:LeftArm": "ZXY", "mixamorig:Spine1": "AXIS_ANGLE", "mixamorig:RightUpLeg": "XYZ"}
     for name, mode in modes.items():
         rig.pose.bones[name].rotation_mode = mode
-    retarget(bpy_empty.context, [people[2]], rig, options=NO_PIN)
+    retarget(bpy_empty.context, [people[2]], rig, per_person=False, options=NO_PIN)
     paths = {fc.data_path for fc in fcurves(rig)}
     assert 'pose.bones["mixamorig:LeftArm"].rotation_euler' in paths
     assert 'pose.bones["mixamorig:Spine1"].rotation_axis_angle' in paths
@@ -193,8 +195,20 @@ def test_root_motion_on_the_root_bone_or_in_place(bpy_empty, people):
     spec = ue5_rig()
     on_root = build_armature(bpy_empty, spec, "OnRoot")
     in_place = build_armature(bpy_empty, spec, "InPlace")
-    retarget(bpy_empty.context, [people[0]], on_root, options=RetargetOptions(foot_pin=False, root_motion="ROOT_BONE"))
-    retarget(bpy_empty.context, [people[0]], in_place, options=RetargetOptions(foot_pin=False, root_motion="IN_PLACE"))
+    retarget(
+        bpy_empty.context,
+        [people[0]],
+        on_root,
+        per_person=False,
+        options=RetargetOptions(foot_pin=False, root_motion="ROOT_BONE"),
+    )
+    retarget(
+        bpy_empty.context,
+        [people[0]],
+        in_place,
+        per_person=False,
+        options=RetargetOptions(foot_pin=False, root_motion="IN_PLACE"),
+    )
     assert "root" in keyed_bones(on_root) and "root" not in keyed_bones(in_place)
     frames = sample_frames(people[0])
     roots = np.array([heads(bpy_empty, on_root, ["root"], f)["root"] for f in frames])
@@ -232,7 +246,7 @@ def test_a_failure_midway_removes_everything_and_restores_the_target(bpy_empty, 
     monkeypatch.setattr(retarget_bpy, "retarget_motion", real)
     monkeypatch.setattr(retarget_bpy, "animate", animate_then_fail)
     with pytest.raises(RuntimeError, match="late"):
-        retarget(bpy_empty.context, [people[0]], rig)
+        retarget(bpy_empty.context, [people[0]], rig, per_person=False)
     assert rig.animation_data.action is previous
     assert tuple(rig.pose.bones["mixamorig:Head"].location) == pytest.approx((0.0, 0.1, 0.0))
     assert datablock_counts(bpy_empty) == before
@@ -242,12 +256,12 @@ def test_unknown_rigs_and_ambiguous_selections_are_refused_before_anything_chang
     mystery = build_armature(bpy_empty, unknown_rig())
     before = datablock_counts(bpy_empty)
     with pytest.raises(UnknownRigError, match=r"no bone-map preset matches armature 'Mystery'.*mixamorig:Hips"):
-        retarget(bpy_empty.context, [people[0]], mystery)
+        retarget(bpy_empty.context, [people[0]], mystery, per_person=False)
     rig = build_armature(bpy_empty, mixamo_rig())
     with pytest.raises(RetargetError, match="3 people selected for one rig"):
-        retarget(bpy_empty.context, people, rig)
+        retarget(bpy_empty.context, people, rig, per_person=False)
     with pytest.raises(RetargetError, match="no CrowdMocap armatures"):
-        retarget(bpy_empty.context, [rig], mystery)
+        retarget(bpy_empty.context, [rig], mystery, per_person=False)
     assert datablock_counts(bpy_empty) == {
         **before,
         "objects": before["objects"] + 1,
@@ -261,7 +275,7 @@ def test_constraints_that_turn_driven_bones_are_reported(bpy_empty, people):
     limit.use_limit_x = limit.use_limit_y = limit.use_limit_z = True
     limit.owner_space = "LOCAL"
     messages, report = _messages()
-    retarget(bpy_empty.context, [people[0]], rig, options=NO_PIN, report=report)
+    retarget(bpy_empty.context, [people[0]], rig, per_person=False, options=NO_PIN, report=report)
     warnings = [message for level, message in messages if level == "WARNING"]
     assert len(warnings) == 1 and "mixamorig:LeftForeArm" in warnings[0], messages
     assert "mixamorig:LeftArm " not in warnings[0]
