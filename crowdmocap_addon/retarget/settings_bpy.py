@@ -14,6 +14,8 @@ from .presets_bpy import all_presets
 
 ROOT_MOTION_ITEMS = [
     ("HIPS", "On the hips", "The hips carry the whole motion, scaled to the rig's hip height"),
+    ("PATH", "Captured path", "The hips follow the person's path exactly (only the height is scaled): "
+                              "characters stay on their people over the footage, for crowd replacement"),
     ("IN_PLACE", "In place", "No horizontal root motion: the character stays over its origin"),
     ("ROOT_BONE", "On the root bone", "Horizontal motion on the rig's root bone, the hips keep their rest "
                                       "(UE/Unity convention); the hips when the rig has no root bone"),

@@ -21,7 +21,10 @@ bones keep their rest relative to their parents.
 Root motion: the target's hips (the bone mapped to the pelvis) follow the source pelvis scaled by
 ``s = target hip height / source hip height`` (pelvis above the ankles at rest): heights are scaled about
 world Z = 0 (the floor of a ground-aligned import) and horizontal motion about the person's first
-position, so the crowd keeps its layout and strides fit the target's legs.
+position, so the crowd keeps its layout and strides fit the target's legs. ``PATH`` keeps the captured
+path instead: the hips are where the person's pelvis is at every frame (only their height is scaled), so
+a character laid over the footage stays on its person (crowd replacement), at the price of strides that
+are the person's, not the rig's.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from ..core.legs import jump_frames, leg_swings, pin_schedule, two_bone_ik
 from .armature import Skeleton, apply_basis, local_location, local_rotation, parent_frame
 from .transforms import rotation_part
 
-ROOT_MOTION_MODES = ("HIPS", "IN_PLACE", "ROOT_BONE")
+ROOT_MOTION_MODES = ("HIPS", "PATH", "IN_PLACE", "ROOT_BONE")
 _J = {name: index for index, name in enumerate(JOINT_NAMES)}
 # The child each SMPL joint points at (None for end joints): defines its segment.
 AIM_CHILD: dict[int, int | None] = {
@@ -88,7 +91,7 @@ class TargetRig:
 
 @dataclass(frozen=True)
 class RetargetOptions:
-    root_motion: str = "HIPS"  # "HIPS" | "IN_PLACE" | "ROOT_BONE"
+    root_motion: str = "HIPS"  # "HIPS" | "PATH" | "IN_PLACE" | "ROOT_BONE"
     foot_pin: bool = True
     blend_frames: int = 4
     contact_threshold: float = 0.5
@@ -244,7 +247,9 @@ def _root_heads(
     hips[:, :2] = start[:2] + scale * (src_pelvis[:, :2] - start[:2])
     hips[:, 2] = scale * src_pelvis[:, 2]
     heads = {rig.hips: hips}
-    if options.root_motion == "IN_PLACE":
+    if options.root_motion == "PATH":
+        hips[:, :2] = src_pelvis[:, :2]
+    elif options.root_motion == "IN_PLACE":
         hips[:, :2] = hips_rest[:2]
     elif options.root_motion == "ROOT_BONE":
         if rig.root is None or rig.root == rig.hips:

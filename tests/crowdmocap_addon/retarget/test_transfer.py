@@ -124,6 +124,19 @@ def test_hips_follow_the_pelvis_scaled_by_the_hip_height_ratio(motion):
     np.testing.assert_allclose(hips[0, :2], pelvis[0, :2], atol=1e-9)  # starts where the person stands
 
 
+def test_path_keeps_the_hips_on_the_persons_path_where_hips_mode_drifts_with_the_scale(motion):
+    rig = target_rig(ue5_rig())  # about 1.1x the source's hip height
+    pelvis = world_heads(motion.skeleton, motion.pose)[:, J["pelvis"]]
+    path = retarget_motion(motion, rig, RetargetOptions(foot_pin=False, root_motion="PATH"))
+    scaled = retarget_motion(motion, rig, NO_PIN)
+    hips = world_heads(rig.skeleton, path.pose)[:, rig.hips]
+    np.testing.assert_allclose(hips[:, :2], pelvis[:, :2], atol=1e-9)  # on the person at every frame
+    np.testing.assert_allclose(hips[:, 2], path.scale * pelvis[:, 2], atol=1e-9)  # at the rig's own height
+    drift = np.linalg.norm(world_heads(rig.skeleton, scaled.pose)[:, rig.hips, :2] - pelvis[:, :2], axis=1)
+    travelled = np.linalg.norm(pelvis[:, :2] - pelvis[0, :2], axis=1)
+    np.testing.assert_allclose(drift, (scaled.scale - 1) * travelled, atol=1e-9)  # what PATH avoids
+
+
 def test_in_place_keeps_the_hips_over_their_rest_position(motion):
     rig = target_rig(mixamo_rig())
     result = retarget_motion(motion, rig, RetargetOptions(foot_pin=False, root_motion="IN_PLACE"))
