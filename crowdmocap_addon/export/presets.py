@@ -1,8 +1,10 @@
 """Export presets: which exporter, with which settings, for which engine (pure data, no bpy).
 
 The FBX settings are the ones each engine's importer expects: Unity reads FBX in metres with Y up
-and -Z forward; Unreal reads centimetres, so the scale is carried by the FBX unit settings rather than by
-a 100x object scale, and only deform bones go out under a root named ``root``.
+and -Z forward; Unreal reads Z up and X forward, only deform bones under one root bone. Both files state
+their unit (metres: UnitScaleFactor 100) and leave every node at scale 1: Blender's default instead
+writes centimetres with a x100 scale on the armature node, which Unreal turns into a scaled root bone
+(x110 for a character 1.1x the person's size).
 """
 
 from __future__ import annotations
@@ -43,12 +45,12 @@ PRESETS: dict[str, ExportPreset] = {
     "unreal": ExportPreset(
         name="unreal",
         format="fbx",
-        description="Unreal Engine: FBX with centimetre units in the file (no 100x fix-up needed), "
-        "deform bones only, armature exported as the 'root' bone",
+        description="Unreal Engine: FBX that states its units (metres) with every node at scale 1, Z up, "
+        "deform bones only, one 'root' bone",
         settings={
             **_FBX_COMMON,
             "apply_unit_scale": True,
-            "apply_scale_options": "FBX_SCALE_NONE",
+            "apply_scale_options": "FBX_SCALE_UNITS",
             "global_scale": 1.0,
             "use_armature_deform_only": True,
             "axis_forward": "X",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from crowdmocap_addon.headless import main
@@ -123,3 +124,41 @@ def test_unreal_files_have_one_root_whether_or_not_the_rig_brings_its_own(bpy_em
         tops[path.stem] = (armature.name, [b.name for b in armature.data.bones if b.parent is None])
     assert tops["plaza_Person_001_UE5Like"] == ("Armature", ["root"])  # root -> pelvis in Unreal
     assert tops["plaza_Person_001"] == ("root", ["pelvis"])  # the node is the root: root -> pelvis
+
+
+def _fbx_units_and_scales(path) -> tuple[float, dict[str, tuple[float, ...]]]:
+    """The file's UnitScaleFactor (cm per unit) and every model node's Lcl Scaling, read with Blender's own
+    FBX parser (the exporter's settings are checked in the file, not in an engine)."""
+    from io_scene_fbx import parse_fbx
+
+    root, _ = parse_fbx.parse(str(path))
+
+    def children(elem, name):
+        return [c for c in elem.elems if c.id == name]
+
+    settings = children(children(root, b"GlobalSettings")[0], b"Properties70")[0]
+    unit = next(c.props[4] for c in settings.elems if c.props[0] == b"UnitScaleFactor")
+    scales = {}
+    for model in children(children(root, b"Objects")[0], b"Model"):
+        name = model.props[1].split(b"\x00")[0].decode()
+        props = children(model, b"Properties70")
+        found = [c.props[4:] for c in props[0].elems if c.props[0] == b"Lcl Scaling"] if props else []
+        scales[name] = tuple(found[0]) if found else (1.0, 1.0, 1.0)
+    return float(unit), scales
+
+
+@pytest.mark.parametrize("preset", ["unity", "unreal"])
+def test_fbx_files_state_metres_and_leave_every_node_at_scale_one(bpy_empty, scene_file, tmp_path, preset):
+    from crowdmocap_addon.export.export_bpy import export_people
+    from crowdmocap_addon.export.presets import find_preset
+    from crowdmocap_addon.retarget.retarget_bpy import retarget
+    from tests.crowdmocap_addon.retarget.rigs import build_armature, mixamo_rig
+
+    bpy_empty.ops.wm.open_mainfile(filepath=str(scene_file))
+    person = bpy_empty.data.objects["plaza_Person_001"]
+    (character,) = retarget(bpy_empty.context, [person], build_armature(bpy_empty, mixamo_rig())).targets
+    for path in export_people(bpy_empty.context, [person, character], find_preset(preset), tmp_path, capture_name="p"):
+        unit, scales = _fbx_units_and_scales(path)
+        assert unit == pytest.approx(100.0), path.name  # 100 cm per unit: the file says metres
+        odd = {name: scale for name, scale in scales.items() if not np.allclose(scale, 1.0, atol=1e-6)}
+        assert not odd, (path.name, odd)  # no x100 (or x110) root scale for an engine to inherit
