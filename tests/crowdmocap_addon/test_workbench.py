@@ -20,6 +20,7 @@ import pytest
 from crowdmocap_addon.core.result.reader import read_result
 from crowdmocap_addon.people.motion import MAX_HANDOVER_FRAMES
 from tests.conftest import REPO
+from tests.helpers.rigid import rigid_fit
 
 pytestmark = [pytest.mark.slow, pytest.mark.blender]
 MODULE = "crowdmocap_addon"
@@ -114,16 +115,6 @@ def _reimport(bpy, path: Path, fps: tuple[int, float]):
     return armature
 
 
-def _rigid_fit(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """R, t minimising |R a + t - b| over (N, 3) points (Kabsch), and the worst residual."""
-    ca, cb = a.mean(0), b.mean(0)
-    u, _, vt = np.linalg.svd((a - ca).T @ (b - cb))
-    d = np.sign(np.linalg.det(vt.T @ u.T))
-    rotation = vt.T @ np.diag([1, 1, d]) @ u.T
-    shift = cb - rotation @ ca
-    return rotation, shift, float(np.abs(a @ rotation.T + shift - b).max())
-
-
 def test_capture_clean_up_retarget_and_export_a_crowd_for_three_engines(bpy_empty, capture, tmp_path):
     import addon_utils
 
@@ -199,7 +190,7 @@ def test_capture_clean_up_retarget_and_export_a_crowd_for_three_engines(bpy_empt
             assert len(common) >= 22, (preset, path.name)  # every mapped bone came through
             a = np.concatenate([before[name] for name in common])
             b = np.concatenate([after[name] for name in common])
-            rotation, shift, residual = _rigid_fit(a, b)
+            rotation, shift, residual = rigid_fit(a, b)
             assert residual < 1e-3, (preset, path.name, residual)  # the same motion, within 1 mm
             assert np.allclose(rotation[2], [0, 0, 1], atol=1e-4) and abs(shift[2]) < 1e-3  # turned about Z only
             assert np.abs(after[hips][0, :2]).max() < 1e-3, (preset, path.name)  # starting over the origin

@@ -15,6 +15,7 @@ import pytest
 from crowdmocap_addon.core.joints import JOINT_NAMES
 from crowdmocap_addon.export.presets import find_preset
 from tests.crowdmocap_addon.scene.scenes import exact_capture, write
+from tests.helpers.rigid import rigid_fit
 
 pytestmark = pytest.mark.blender
 PEOPLE, FRAMES = 2, 12
@@ -107,16 +108,6 @@ def test_each_preset_round_trips_frames_rate_and_world_motion(bpy_empty, exporte
         assert _angle_deg(new_rotations, rotations).max() < 0.5, preset
 
 
-def _rigid_fit(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """R, t minimising |R a + t - b| over (N, 3) points (Kabsch), and the worst residual."""
-    ca, cb = a.mean(0), b.mean(0)
-    u, _, vt = np.linalg.svd((a - ca).T @ (b - cb))
-    d = np.sign(np.linalg.det(vt.T @ u.T))
-    rotation = vt.T @ np.diag([1, 1, d]) @ u.T
-    shift = cb - rotation @ ca
-    return rotation, shift, float(np.abs(a @ rotation.T + shift - b).max())
-
-
 @pytest.mark.parametrize("preset", ["unity", "unreal", "godot", "bvh"])
 def test_start_at_origin_moves_each_clip_rigidly_to_the_origin_facing_forward(bpy_empty, exported, tmp_path, preset):
     files = _export(bpy_empty, exported, preset, tmp_path / preset)  # the default: start at origin
@@ -135,7 +126,7 @@ def test_start_at_origin_moves_each_clip_rigidly_to_the_origin_facing_forward(bp
     # and the whole clip is one rigid move of the scene's motion: a turn about Z and a shift on the floor
     before = np.concatenate([exported["motion"][f][0] for f in exported["frames"]])
     after = np.concatenate([got[f][0] for f in frames])
-    rotation, shift, worst = _rigid_fit(before, after)
+    rotation, shift, worst = rigid_fit(before, after)
     assert worst < 1e-3, preset
     assert np.allclose(rotation[2], [0, 0, 1], atol=1e-4) and abs(shift[2]) < 1e-3
 
