@@ -36,32 +36,33 @@ class CameraPath:
     reliable: np.ndarray  # (T,) bool: False where the step into the frame was bridged, not measured
 
 
+def advance(step: FrameStep, rotation: np.ndarray, focal: float,
+            centre: tuple[float, float]) -> tuple[np.ndarray, float] | None:  # fmt: skip
+    """The camera after ``step`` from (``rotation``, ``focal``), or None when the step cannot be trusted."""
+    if not step.reliable:
+        return None
+    if corner_motion(step.homography, (2.0 * centre[0], 2.0 * centre[1])) < STILL_STEP_PX:
+        return rotation, focal  # the camera stood still
+    try:
+        measured = rotation_step(step.homography, focal, centre)
+    except CameraMotionError:
+        return None
+    return measured.rotation @ rotation, measured.focal
+
+
 def chain(steps: Sequence[FrameStep], focal: float, centre: tuple[float, float]) -> CameraPath:
     """``steps[t]`` goes from frame t to t + 1; ``focal`` is the first frame's focal length."""
     count = len(steps) + 1
     rotations, focals = np.tile(np.eye(3), (count, 1, 1)), np.full(count, float(focal))
     reliable = np.ones(count, dtype=bool)
-    size = (2.0 * centre[0], 2.0 * centre[1])
     for index, step in enumerate(steps, start=1):
-        measured = None
-        if step.reliable and corner_motion(step.homography, size) < STILL_STEP_PX:
-            rotations[index], focals[index] = rotations[index - 1], focals[index - 1]  # the camera stood still
-            continue
-        if step.reliable:
-            try:
-                measured = rotation_step(step.homography, focals[index - 1], centre)
-            except CameraMotionError:
-                measured = None
-        if measured is None:
-            reliable[index] = False
-            rotations[index], focals[index] = rotations[index - 1], focals[index - 1]
-            continue
-        rotations[index] = measured.rotation @ rotations[index - 1]
-        focals[index] = measured.focal
-    return _bridged(CameraPath(rotations=rotations, focals=focals, reliable=reliable))
+        moved = advance(step, rotations[index - 1], focals[index - 1], centre)
+        reliable[index] = moved is not None
+        rotations[index], focals[index] = moved if moved is not None else (rotations[index - 1], focals[index - 1])
+    return bridged(CameraPath(rotations=rotations, focals=focals, reliable=reliable))
 
 
-def _bridged(path: CameraPath) -> CameraPath:
+def bridged(path: CameraPath) -> CameraPath:
     """Unreliable frames between reliable ones: rotation slerped, focal interpolated in log."""
     good = np.flatnonzero(path.reliable)
     if len(good) < 2 or good.size == len(path.reliable):

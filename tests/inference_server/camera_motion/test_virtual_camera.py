@@ -97,3 +97,19 @@ def test_people_boxes_are_left_out_of_the_background_with_a_margin():
     mask = background_mask((100, 200), [np.array([50.0, 20.0, 70.0, 60.0])])  # 20 x 40 px: 3 x 6 px margins
     assert mask[20:60, 50:70].max() == 0 and mask[14:66, 47:73].max() == 0
     assert mask[:, :46].min() == 255 and mask[:, 74:].min() == 255 and mask[67:, :].min() == 255
+
+
+@pytest.mark.slow
+def test_streamed_footage_is_measured_across_a_frame_that_cannot_be():
+    from inference_server.camera_motion.tracker import track_camera
+
+    t = np.linspace(0.0, 1.0, FRAMES)
+    truth = Rotation.from_euler("yxz", np.stack([6.0 * t, -3.0 * t, 4.0 * t**2], axis=1), degrees=True).as_matrix()
+    focals = 700.0 + 150.0 * t
+    views = _virtual(_frames(FRAMES), truth, focals)
+    views[12] = np.zeros_like(views[12])  # a dropped frame: nothing to track
+    path = track_camera(views, [[] for _ in views], focals[0])
+    assert np.flatnonzero(~path.reliable).tolist() == [12]
+    errors = [_angle_deg(path.rotations[i], truth[i] @ truth[0].T) for i in range(FRAMES)]
+    assert max(errors) < 0.3  # the frames after the gap lost nothing (chain would be a step off)
+    assert errors[12] < 0.3 and abs(path.focals[12] / focals[12] - 1) < 0.005  # the gap bridged between its neighbours
