@@ -195,20 +195,9 @@ def test_root_motion_on_the_root_bone_or_in_place(bpy_empty, people):
     spec = ue5_rig()
     on_root = build_armature(bpy_empty, spec, "OnRoot")
     in_place = build_armature(bpy_empty, spec, "InPlace")
-    retarget(
-        bpy_empty.context,
-        [people[0]],
-        on_root,
-        per_person=False,
-        options=RetargetOptions(foot_pin=False, root_motion="ROOT_BONE"),
-    )
-    retarget(
-        bpy_empty.context,
-        [people[0]],
-        in_place,
-        per_person=False,
-        options=RetargetOptions(foot_pin=False, root_motion="IN_PLACE"),
-    )
+    for rig, mode in ((on_root, "ROOT_BONE"), (in_place, "IN_PLACE")):
+        options = RetargetOptions(foot_pin=False, root_motion=mode)
+        retarget(bpy_empty.context, [people[0]], rig, per_person=False, options=options)
     assert "root" in keyed_bones(on_root) and "root" not in keyed_bones(in_place)
     frames = sample_frames(people[0])
     roots = np.array([heads(bpy_empty, on_root, ["root"], f)["root"] for f in frames])

@@ -36,6 +36,15 @@ def _virtual(frames, rotations, focals):
             for f, r, fo in zip(frames, rotations, focals, strict=True)]  # fmt: skip
 
 
+def _virtual_pan() -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Pan 6 deg, tilt -3 deg, roll 4 deg (accelerating) and zoom 700 -> 850 px over the clip's first frames:
+    the true rotations, the true focals, and the frames the virtual camera sees."""
+    t = np.linspace(0.0, 1.0, FRAMES)
+    truth = Rotation.from_euler("yxz", np.stack([6.0 * t, -3.0 * t, 4.0 * t**2], axis=1), degrees=True).as_matrix()
+    focals = 700.0 + 150.0 * t
+    return truth, focals, _virtual(_frames(FRAMES), truth, focals)
+
+
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.degrees(np.arccos(np.clip((np.trace(a @ b.T) - 1) / 2, -1, 1))))
 
@@ -49,10 +58,7 @@ def test_an_exact_homography_gives_back_its_rotation_and_focal():
 
 @pytest.mark.slow
 def test_pan_tilt_roll_and_zoom_over_real_footage_are_recovered():
-    t = np.linspace(0.0, 1.0, FRAMES)
-    truth = Rotation.from_euler("yxz", np.stack([6.0 * t, -3.0 * t, 4.0 * t**2], axis=1), degrees=True).as_matrix()
-    focals = 700.0 + 150.0 * t
-    views = _virtual(_frames(FRAMES), truth, focals)
+    truth, focals, views = _virtual_pan()
     steps = [frame_step(a, b) for a, b in pairwise(views)]
     path = chain(steps, focals[0], (OUT[0] / 2, OUT[1] / 2))
     assert path.reliable.all()
@@ -103,10 +109,7 @@ def test_people_boxes_are_left_out_of_the_background_with_a_margin():
 def test_streamed_footage_is_measured_across_a_frame_that_cannot_be():
     from inference_server.camera_motion.tracker import track_camera
 
-    t = np.linspace(0.0, 1.0, FRAMES)
-    truth = Rotation.from_euler("yxz", np.stack([6.0 * t, -3.0 * t, 4.0 * t**2], axis=1), degrees=True).as_matrix()
-    focals = 700.0 + 150.0 * t
-    views = _virtual(_frames(FRAMES), truth, focals)
+    truth, focals, views = _virtual_pan()
     views[12] = np.zeros_like(views[12])  # a dropped frame: nothing to track
     path = track_camera(views, [[] for _ in views], focals[0])
     assert np.flatnonzero(~path.reliable).tolist() == [12]
