@@ -6,6 +6,7 @@ import bpy
 
 from ..export.operator_bpy import CROWDMOCAP_OT_export_crowd
 from ..scene.operator_bpy import IMPORT_SCENE_OT_crowdmocap_result
+from ..sidebar_bpy import SidebarPanel
 from . import flow_bpy, server_check_bpy
 from .operators_bpy import (
     CROWDMOCAP_OT_cancel_capture,
@@ -16,11 +17,8 @@ from .operators_bpy import (
 )
 
 
-class VIEW3D_PT_crowdmocap(bpy.types.Panel):  # noqa: N801 (Blender's naming)
+class VIEW3D_PT_crowdmocap(SidebarPanel, bpy.types.Panel):  # noqa: N801 (Blender's naming)
     bl_label = "CrowdMocap"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "CrowdMocap"
 
     def draw(self, context: bpy.types.Context) -> None:
         status = context.window_manager.crowdmocap_status

@@ -6,16 +6,16 @@ import bpy
 
 from . import flow_bpy, operators_bpy, panel_bpy, server_check_bpy, settings_bpy
 
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(operators_bpy.CLASSES + panel_bpy.CLASSES)
+
 
 def register() -> None:
     settings_bpy.register()
-    for cls in operators_bpy.CLASSES + panel_bpy.CLASSES:
-        bpy.utils.register_class(cls)
+    _register_classes()
 
 
 def unregister() -> None:
     flow_bpy.forget_active()
     server_check_bpy.forget()
-    for cls in reversed(operators_bpy.CLASSES + panel_bpy.CLASSES):
-        bpy.utils.unregister_class(cls)
+    _unregister_classes()  # in reverse order
     settings_bpy.unregister()

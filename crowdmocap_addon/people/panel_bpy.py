@@ -5,6 +5,7 @@ from __future__ import annotations
 import bpy
 
 from ..scene.record import PERSON_NUMBER, PERSON_TRACKS, stored_summary
+from ..sidebar_bpy import SidebarSubPanel
 from .operators_bpy import (
     CROWDMOCAP_OT_people_merge,
     CROWDMOCAP_OT_people_show_all,
@@ -80,12 +81,8 @@ class CROWDMOCAP_UL_people(bpy.types.UIList):  # noqa: N801 (Blender's naming)
         return flags, order
 
 
-class VIEW3D_PT_crowdmocap_people(bpy.types.Panel):  # noqa: N801
+class VIEW3D_PT_crowdmocap_people(SidebarSubPanel, bpy.types.Panel):  # noqa: N801
     bl_label = "People"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "CrowdMocap"
-    bl_parent_id = "VIEW3D_PT_crowdmocap"
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bpy
 
+from ..sidebar_bpy import SidebarSubPanel
 from .operators_bpy import (
     CROWDMOCAP_OT_retarget,
     CROWDMOCAP_OT_retarget_load_map,
@@ -28,12 +29,8 @@ class CROWDMOCAP_UL_bone_map(bpy.types.UIList):  # noqa: N801 (Blender's naming)
             split.prop(item, "bone", text="")
 
 
-class VIEW3D_PT_crowdmocap_retarget(bpy.types.Panel):  # noqa: N801
+class VIEW3D_PT_crowdmocap_retarget(SidebarSubPanel, bpy.types.Panel):  # noqa: N801
     bl_label = "Retarget"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "CrowdMocap"
-    bl_parent_id = "VIEW3D_PT_crowdmocap"
     bl_options = {"DEFAULT_CLOSED"}  # noqa: RUF012 (Blender reads a plain set)
 
     def draw(self, context: bpy.types.Context) -> None:

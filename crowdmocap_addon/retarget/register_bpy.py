@@ -9,14 +9,14 @@ import bpy
 
 from . import operators_bpy, panel_bpy, settings_bpy
 
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(operators_bpy.CLASSES + panel_bpy.CLASSES)
+
 
 def register() -> None:
     settings_bpy.register()
-    for cls in operators_bpy.CLASSES + panel_bpy.CLASSES:
-        bpy.utils.register_class(cls)
+    _register_classes()
 
 
 def unregister() -> None:
-    for cls in reversed(operators_bpy.CLASSES + panel_bpy.CLASSES):
-        bpy.utils.unregister_class(cls)
+    _unregister_classes()  # in reverse order
     settings_bpy.unregister()
