@@ -145,7 +145,8 @@ def add_process_command(commands: argparse._SubParsersAction) -> None:
     for name in ("min_track_length", "relink", "tracked_regions", "rois", "batch_size", "precision"):
         _add_option(run, CAPTURE_OPTIONS[name])
     motion = process.add_argument_group("motion and camera")
-    for name in ("smoothing", "foot_lock", "ground_feet", "fix_facing", "temporal_fit", "fit_smoothness"):
+    for name in ("smoothing", "foot_lock", "ground_feet", "fix_facing", "temporal_fit", "fit_smoothness",
+                 "still_camera"):  # fmt: skip
         _add_option(motion, CAPTURE_OPTIONS[name])
     focal = motion.add_mutually_exclusive_group()
     focal.add_argument("--focal-px", type=float, help="focal length in pixels")

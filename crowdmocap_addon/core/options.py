@@ -71,6 +71,10 @@ CAPTURE_OPTIONS = _table(
     Option(name="tracked_regions", kind=bool, default=False, label="Look where tracked people should be",
            help="also run the pose model where each tracked person is expected in the next frame",
            surfaces=_SERVER_SIDE),
+    # A tripod clip measures exactly still with it on (docs/cameras.md); it costs about 23 ms a frame on 2 cores.
+    Option(name="still_camera", kind=bool, default=False, label="Still camera",
+           help="the camera stood still (a tripod): do not measure its turn and zoom from the background",
+           surfaces=_EVERYWHERE),
     Option(name="smoothing", kind=float, default=DEFAULT_SMOOTHING, minimum=0.0, maximum=10.0, label="Smoothing",
            help="0 turns smoothing off, 1 is the default, larger is smoother", surfaces=_EVERYWHERE),
     Option(name="foot_lock", kind=bool, default=True, label="Lock feet",

@@ -43,14 +43,15 @@ def _write_channel(bag: bpy.types.ActionChannelbag, channel: Channel, groups: di
 
 def animate(
     name: str,
-    targets: Sequence[tuple[bpy.types.Object, Sequence[Channel]]],
+    targets: Sequence[tuple[bpy.types.ID, Sequence[Channel]]],
     created: CreatedData,
 ) -> bpy.types.Action:
-    """Create action ``name`` with a slot per target object holding its channels, and assign it to each."""
+    """Create action ``name`` with a slot per target (an object, or data such as a camera's) holding its
+    channels, and assign it to each."""
     action = created.add(bpy.data.actions.new(name))
     strip = action.layers.new(LAYER_NAME).strips.new(type="KEYFRAME")
     for obj, channels in targets:
-        slot = action.slots.new(id_type="OBJECT", name=obj.name)
+        slot = action.slots.new(id_type=obj.id_type, name=obj.name)
         bag = strip.channelbag(slot, ensure=True)
         groups: dict[str, bpy.types.ActionGroup] = {}
         for channel in channels:

@@ -20,16 +20,17 @@ from ..core.result.schema import CaptureResult
 from ..core.world import world_transform
 from ..people.motion import summarise
 from . import keyframes
-from .animation_bpy import animate_person
+from .animation_bpy import animate, animate_person
 from .armature_bpy import build_bones, create_armature_objects
 from .axes import armature_frame, camera_matrix_world
 from .body_mesh import BodySource, SmplBodies, StandinBodies
 from .camera_bpy import apply_render_settings, attach_footage, create_camera
+from .camera_keys import camera_object_channels, lens_channel
 from .camera_math import blender_camera_params, deepest_pelvis
 from .colours import person_colour
 from .footage import find_footage
 from .mesh_bpy import BodyBuilder, paint
-from .names import appearance_numbers, camera_name, capture_label, collection_name, names_of_capture
+from .names import action_name, appearance_numbers, camera_name, capture_label, collection_name, names_of_capture
 from .record import CAPTURE_FOOTAGE, CAPTURE_LABEL, CAPTURE_RESULT, store_summary
 from .timeline import scene_fps, scene_frame_range
 from .transaction_bpy import CreatedData, leave_edit_modes, transaction
@@ -133,6 +134,11 @@ def _populate(
         report("INFO", "the result has no ground plane: the camera stays at the origin")
     params = blender_camera_params(result.camera, result.video, deepest_pelvis(result))
     camera = create_camera(camera_name(label), params, camera_matrix_world(transform), collection, created)
+    turns = result.camera_motion
+    if turns is not None:  # the footage's camera turned or zoomed: so does this one
+        camera.rotation_mode = "QUATERNION"
+        targets = [(camera, camera_object_channels(turns, transform)), (camera.data, [lens_channel(turns, params)])]
+        animate(action_name(camera.name), targets, created)
     capture = ImportedCapture(collection=collection, camera=camera, body_kind=bodies.kind, label=label)
     capture.armatures = create_armature_objects(people, numbers, label, collection, created)
     build_bones(context, capture.armatures, people)

@@ -40,6 +40,7 @@ class CaptureOptions:
     min_track_length: int = _DEFAULT["min_track_length"]
     relink: bool = _DEFAULT["relink"]
     tracked_regions: bool = _DEFAULT["tracked_regions"]
+    still_camera: bool = _DEFAULT["still_camera"]
     smoothing: float = _DEFAULT["smoothing"]
     focal_px: float | None = None
     focal_mm: float | None = None

@@ -12,11 +12,13 @@ from importlib import metadata
 from pathlib import Path
 
 import av
+import numpy as np
 
 from crowdmocap_addon.core.body.smpl_file import SmplModelData, SmplModelError, load_smpl_model
 from crowdmocap_addon.core.result.schema import (
     MAX_FRAME_INDEX,
     BodyModelInfo,
+    CameraMotion,
     CapturedPerson,
     CaptureResult,
     GroundPlane,
@@ -28,6 +30,8 @@ from crowdmocap_addon.core.result.writer import write_result
 
 from .. import __version__
 from ..camera import CameraSpecError, full_image_camera
+from ..camera_motion.tracker import CameraTracker
+from ..camera_motion.world import ClipCamera, camera_warnings, people_in_image, people_in_world
 from ..estimators.crowdnet.batcher import CrowdNetBatcher
 from ..estimators.crowdnet.errors import CheckpointError
 from ..estimators.crowdnet.people import crowdnet_people
@@ -138,6 +142,7 @@ class Captured:
     frames: int
     body_kind: str
     warnings: list[str]
+    camera_motion: CameraMotion | None = None  # None: the camera stood still (or was told to)
 
 
 @dataclass(frozen=True)
@@ -278,6 +283,7 @@ def assemble(plan: CapturePlan, captured: Captured, footage_name: str | None = N
         ),
         ground=captured.ground,
         people=captured.people,
+        camera_motion=captured.camera_motion,
     )
 
 
@@ -322,6 +328,7 @@ def _capture(plan: CapturePlan, factories: _Factories, progress: ProgressCallbac
     batcher = None
     if predictor is not None:
         batcher = CrowdNetBatcher(predictor, camera, StageMeter("estimate", total, "frames", progress))
+    camera_tracker = None if options.still_camera else CameraTracker(camera.focal_px)
     try:
         processed = pose_and_track(
             clip,
@@ -332,20 +339,29 @@ def _capture(plan: CapturePlan, factories: _Factories, progress: ProgressCallbac
             cancel=cancel,
             batcher=batcher,
             tracked_regions=options.tracked_regions,
+            camera=camera_tracker,
         )
     finally:
         backend.close()
     meter.finish()
     tracks = _keep_people(people_tracks(tracker, options, fps=float(clip.info.fps) / options.stride),
                           options.max_people)  # fmt: skip
+    clip_camera = None
+    if camera_tracker is not None:
+        measured = ClipCamera(frames=np.array(camera_tracker.frames, dtype=np.int64), path=camera_tracker.finish(),
+                              principal_point=camera.principal_point)  # fmt: skip
+        clip_camera = None if measured.still else measured
     people_meter = StageMeter("estimate", len(tracks), "people", progress)
     warnings: list[str] = []
     people: list[PersonMotion]
     if batcher is not None and smpl is not None:
         people, warnings = crowdnet_people(tracks, batcher.estimates, smpl, people_meter, cancel)
     else:
-        people = lift_people(tracks, smpl, camera, people_meter, cancel)
+        people = lift_people(tracks, smpl, camera, people_meter, cancel, camera_motion=clip_camera)
     people_meter.finish()  # the lift takes well under a second now: it may never reach a reporting interval
+    if clip_camera is not None:
+        people = people_in_world(people, clip_camera)
+        warnings += camera_warnings(clip_camera)
     settings = MotionSettings(fps=float(clip.info.fps) / options.stride, smoothing=options.smoothing,
                               foot_lock=options.foot_lock, ground_feet=options.ground_feet,
                               fix_facing=options.fix_facing, temporal_fit=options.temporal_fit,
@@ -353,5 +369,8 @@ def _capture(plan: CapturePlan, factories: _Factories, progress: ProgressCallbac
     motion_meter = StageMeter("motion", len(people), "people", progress)
     finished, ground = finish_people(people, camera, settings, motion_meter, cancel)
     motion_meter.finish()  # a fast stage may never have reached its reporting interval
+    if clip_camera is not None:
+        finished = people_in_image(finished, clip_camera)
     return Captured(people=finished, ground=ground, frames=processed,
-                    body_kind="smpl" if smpl is not None else "standin", warnings=warnings)  # fmt: skip
+                    body_kind="smpl" if smpl is not None else "standin", warnings=warnings,
+                    camera_motion=None if clip_camera is None else clip_camera.motion())  # fmt: skip

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..camera_motion.tracker import CameraTracker
 from ..estimators.crowdnet.batcher import CrowdNetBatcher
 from ..footage.reader import Footage
 from ..poses2d.types import FramePoses, PoseBackend
@@ -28,10 +29,13 @@ def pose_and_track(
     cancel: CancelToken,
     batcher: CrowdNetBatcher | None = None,
     tracked_regions: bool = True,
+    camera: CameraTracker | None = None,
 ) -> int:
     """Run the backend and the tracker over frames (start, stop, stride); returns how many were processed.
 
     With ``tracked_regions`` a backend that takes them also looks where the tracker expects its people.
+    A ``camera`` tracker measures the camera's turn and zoom from each frame's background (its people
+    masked out), and 3DCrowdNet places that frame's people with the frame's focal length.
     """
     count = 0
     for frame in footage.frames(*span):
@@ -47,8 +51,13 @@ def pose_and_track(
             raise PipelineError("poses", f"{backend.name} failed: {exc}", frame.index) from exc
         poses = with_appearance(frame.image, poses)
         tracker.update(poses)
+        if camera is not None:
+            try:
+                camera.update(frame.image, [person.box for person in poses.people], frame.index)
+            except Exception as exc:
+                raise PipelineError("poses", f"measuring the camera's motion failed: {exc}", frame.index) from exc
         if batcher is not None:
-            batcher.add(frame, poses)
+            batcher.add(frame, poses, None if camera is None else camera.focal)
         count += 1
         meter.advance()
     if batcher is not None:

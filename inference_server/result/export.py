@@ -9,19 +9,28 @@ from typing import Any
 import numpy as np
 
 from crowdmocap_addon.core.body.skeleton import change_frame
-from crowdmocap_addon.core.result.schema import PERSON_FIELDS, CapturedPerson, CaptureResult, ResultFormatError
+from crowdmocap_addon.core.result.schema import (
+    CAMERA_FIELDS,
+    PERSON_FIELDS,
+    CapturedPerson,
+    CaptureResult,
+    ResultFormatError,
+)
 from crowdmocap_addon.core.result.writer import meta_dict
 from crowdmocap_addon.core.world import world_transform
 
 
 def result_to_json_dict(result: CaptureResult) -> dict[str, Any]:
-    """The result as one JSON object: ``meta`` as in the file, ``people`` with every array as lists."""
+    """The result as one JSON object: ``meta`` as in the file, ``people`` with every array as lists, and
+    ``camera`` (each ``camera/`` array as a list) when the camera moved."""
+    motion = result.camera_motion
     return {
         "meta": meta_dict(result),
         "people": [
             {"id": track.id, **{name: np.asarray(getattr(track, name)).tolist() for name in PERSON_FIELDS}}
             for track in result.people
         ],
+        **({} if motion is None else {"camera": {n: np.asarray(getattr(motion, n)).tolist() for n in CAMERA_FIELDS}}),
     }
 
 

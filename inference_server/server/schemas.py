@@ -88,6 +88,7 @@ class JobOptions(BaseModel):
     relink: bool = _field("relink")
     tracked_regions: bool = _field("tracked_regions")
     smoothing: float = _field("smoothing")
+    still_camera: bool = _field("still_camera")
     focal_px: float | None = Field(None, gt=0, le=1e6)
     focal_mm: float | None = Field(None, gt=0, le=1e4)
     sensor_width_mm: float | None = Field(None, gt=0, le=1e3)

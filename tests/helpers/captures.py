@@ -12,6 +12,7 @@ import numpy as np
 
 from crowdmocap_addon.core.result.schema import (
     BodyModelInfo,
+    CameraMotion,
     CapturedPerson,
     CaptureResult,
     GroundPlane,
@@ -75,3 +76,21 @@ def rewrite_result(path: Path, mutate: Callable[[dict[str, np.ndarray], dict[str
     mutate(arrays, meta)
     arrays["meta"] = np.array(json.dumps(meta))
     np.savez(path, **arrays)
+
+
+def turning_camera(capture: CaptureResult, *, pan: float = 6.0, tilt: float = -2.0, roll: float = 1.5,
+                   zoom: float = 1.2) -> CameraMotion:  # fmt: skip
+    """A per-frame camera over every frame of ``capture`` that turns (degrees) and zooms (focal x ``zoom``)
+    steadily from the capture's camera; one frame in the middle is marked bridged."""
+    from crowdmocap_addon.core.geometry import axis_angle_to_matrix, matrix_to_axis_angle
+
+    last = max((int(p.frames[-1]) for p in capture.people), default=capture.video.first_frame)
+    frames = np.arange(capture.video.first_frame, last + 1, dtype=np.int64)
+    t = np.linspace(0.0, 1.0, len(frames))[:, None]
+    turns = [axis_angle_to_matrix(t * np.radians(angle) * np.asarray(axis, dtype=np.float64))
+             for angle, axis in ((pan, (0, 1, 0)), (tilt, (1, 0, 0)), (roll, (0, 0, 1)))]  # fmt: skip
+    rotation = matrix_to_axis_angle(turns[0] @ turns[1] @ turns[2])  # pan, then tilt, then roll
+    measured = np.ones(len(frames), dtype=np.uint8)
+    measured[len(frames) // 2] = 0
+    return CameraMotion(frames=frames, rotation=rotation, centre=np.zeros((len(frames), 3)),
+                        focal_px=capture.camera.focal_px * zoom ** t[:, 0], measured=measured)  # fmt: skip

@@ -63,12 +63,13 @@ def change_frame(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Re-express root parameters in another frame X' = rotation @ X + offset.
 
-    rest_joints (24, 3); global_orient (T, 3); transl (T, 3); rotation (3, 3); offset (3,).
-    Returns (global_orient', transl') (T, 3) such that FK with them gives the moved joints. The root
-    rotates about the rest pelvis J_0, not the origin, hence transl' = R(J_0 + t) + offset - J_0.
+    rest_joints (24, 3); global_orient (T, 3); transl (T, 3); rotation (3, 3), or (T, 3, 3) and offset
+    (T, 3) for a frame that changes every frame (a moving camera's). Returns (global_orient', transl')
+    (T, 3) such that FK with them gives the moved joints. The root rotates about the rest pelvis J_0, not
+    the origin, hence transl' = R(J_0 + t) + offset - J_0.
     """
     rot = np.asarray(rotation, dtype=np.float64)
     pelvis = np.asarray(rest_joints, dtype=np.float64)[0]
     new_orient = matrix_to_axis_angle(rot @ axis_angle_to_matrix(global_orient))
-    new_transl = (np.asarray(transl, dtype=np.float64) + pelvis) @ rot.T + np.asarray(offset) - pelvis
-    return new_orient, new_transl
+    moved = np.einsum("...ij,...j->...i", rot, np.asarray(transl, dtype=np.float64) + pelvis)
+    return new_orient, moved + np.asarray(offset) - pelvis

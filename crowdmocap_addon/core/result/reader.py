@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from .schema import (
+    CAMERA_FIELDS,
+    CAMERA_PREFIX,
     FORMAT_NAME,
     FORMAT_VERSION,
     MAX_FRAME_INDEX,
@@ -26,6 +28,7 @@ from .schema import (
     PERSON_FIELDS,
     PERSON_PREFIX,
     BodyModelInfo,
+    CameraMotion,
     CapturedPerson,
     CaptureResult,
     GroundPlane,
@@ -171,13 +174,30 @@ def _declared_shape(archive: Any, key: str) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
-def _loaded(archive: Any, key: str, expected: tuple[int, ...], person_id: int) -> np.ndarray:
+def _loaded(archive: Any, key: str, expected: tuple[int, ...], where: str) -> np.ndarray:
     """The array, once its declared shape is the expected one: a damaged or hostile header that declares a
     huge array is refused before anything is inflated (a 1 MB file may otherwise expand to gigabytes)."""
     declared = _declared_shape(archive, key)
     if declared != expected:
-        raise ResultFormatError(f"person {person_id}: '{key}' declares shape {declared}, expected {expected}")
+        raise ResultFormatError(f"{where}: '{key}' declares shape {declared}, expected {expected}")
     return archive[key]
+
+
+def _read_camera_motion(archive: Any, meta: _Meta) -> CameraMotion | None:
+    """The per-frame camera (format 1.2) when ``meta.camera.motion`` announces one; None for a still camera."""
+    motion = meta.obj("camera").optional_obj("motion")
+    if motion is None:
+        return None
+    count = motion.integer("num_frames")
+    if not 0 < count <= MAX_FRAME_INDEX + 1:
+        raise ResultFormatError(f"meta.camera.motion lists {count} frames (1..{MAX_FRAME_INDEX + 1} allowed)")
+    arrays = {}
+    for name, spec in CAMERA_FIELDS.items():
+        key = f"{CAMERA_PREFIX}{name}"
+        if key not in archive.files:
+            raise ResultFormatError(f"camera: array '{key}' is missing")
+        arrays[name] = _loaded(archive, key, expected_shape(spec, count), "camera")
+    return CameraMotion(**arrays)
 
 
 def _read_person(archive: Any, entry: _Meta) -> CapturedPerson:
@@ -190,10 +210,11 @@ def _read_person(archive: Any, entry: _Meta) -> CapturedPerson:
         key = person_key(person_id, name)
         if key not in archive.files:
             raise ResultFormatError(f"person {person_id}: array '{key}' is missing")
-        arrays[name] = _loaded(archive, key, expected_shape(spec, count), person_id)
+        arrays[name] = _loaded(archive, key, expected_shape(spec, count), f"person {person_id}")
     for name, spec in OPTIONAL_PERSON_FIELDS.items():  # added by a later minor version: absent from older files
         key = person_key(person_id, name)
-        arrays[name] = _loaded(archive, key, expected_shape(spec, count), person_id) if key in archive.files else None
+        where = f"person {person_id}"
+        arrays[name] = _loaded(archive, key, expected_shape(spec, count), where) if key in archive.files else None
     track = CapturedPerson(id=person_id, **arrays)
     validate_person(track)
     listed = (entry.integer("first_frame"), entry.integer("last_frame"), entry.integer("num_frames"))
@@ -240,6 +261,7 @@ def _load(path: Path) -> CaptureResult:
         meta, result = _parse_meta(meta_json)
         entries = _listed_people(meta)
         result.people = [_read_person(archive, entry) for entry in entries]
+        result.camera_motion = _read_camera_motion(archive, meta)
         _check_no_strays(list(archive.files), {track.id for track in result.people})
     validate_capture(result)
     return result

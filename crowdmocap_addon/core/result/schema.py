@@ -1,4 +1,4 @@
-"""The CrowdMocap result format, version 1.1: constants, typed containers and checks.
+"""The CrowdMocap result format, version 1.2: constants, typed containers and checks.
 
 Specified in docs/result-format.md. Both the writer (server) and the reader (add-on) validate through
 ``validate_person`` and ``validate_capture`` here, so the writer can never produce a file the reader
@@ -16,7 +16,7 @@ import numpy as np
 from ..joints import JOINT_NAMES, NUM_BODY_JOINTS, NUM_JOINTS, NUM_KEYPOINTS
 
 FORMAT_NAME = "crowdmocap.result"
-FORMAT_VERSION = (1, 1)
+FORMAT_VERSION = (1, 2)
 META_KEY = "meta"
 PERSON_PREFIX = "person/"
 NUM_BETAS = 10
@@ -59,6 +59,12 @@ QUALITY_FILLED = 1  # not seen (occluded, missed): the motion model filled it in
 QUALITY_REPAIRED = 2  # seen, but the motion was moved far from the evidence to stay physically plausible
 QUALITY_NAMES = ("observed", "filled", "repaired")
 
+# A moving camera (format 1.2): one array per field under ``camera/``, "T" the number of processed frames.
+CAMERA_PREFIX = "camera/"
+CAMERA_FIELDS: dict[str, tuple[int | str, ...]] = {
+    "frames": ("T",), "rotation": ("T", 3), "centre": ("T", 3), "focal_px": ("T",), "measured": ("T",),
+}  # fmt: skip
+
 
 class ResultFormatError(ValueError):
     """A result file (or data about to be written as one) breaks the format; the message says where."""
@@ -97,6 +103,35 @@ class PinholeCamera:
         uv = np.asarray(pixels, dtype=np.float64)[..., :2]
         xy = (uv - np.asarray(self.principal_point)) / self.focal_px
         return np.concatenate([xy, np.ones((*xy.shape[:-1], 1))], axis=-1)
+
+
+@dataclass(kw_only=True)
+class CameraMotion:
+    """The camera of every processed frame, for footage whose camera moved (format 1.2).
+
+    A world point ``X`` (the frame people and the floor are in) is ``R_t (X - centre_t)`` in frame t's
+    camera, with ``R_t = rot(rotation[t])``, and projects with ``focal_px[t]`` about the result camera's
+    principal point. ``measured`` is 0 where the camera could not be measured (a whip pan, a blurred
+    frame) and was bridged from its neighbours.
+    """
+
+    frames: np.ndarray  # (N,) int video frame indices, strictly increasing
+    rotation: np.ndarray  # (N, 3) axis-angle, world -> this frame's camera (OpenCV axes)
+    centre: np.ndarray  # (N, 3) metres, the camera's centre in the world
+    focal_px: np.ndarray  # (N,) pixels
+    measured: np.ndarray  # (N,) uint8: 1 measured, 0 bridged
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.frames.shape[0])
+
+    def slots(self, frames: np.ndarray) -> np.ndarray:
+        """The row of each of ``frames`` (video frame indices that must be among ``self.frames``)."""
+        rows = np.searchsorted(self.frames, frames)
+        rows = np.clip(rows, 0, self.num_frames - 1)
+        if not np.array_equal(self.frames[rows], frames):
+            raise ResultFormatError("frames without a camera: every person's frame must have one")
+        return rows
 
 
 @dataclass(frozen=True)
@@ -160,6 +195,7 @@ class CaptureResult:
     ground: GroundPlane | None
     people: list[CapturedPerson]
     version: tuple[int, int] = FORMAT_VERSION
+    camera_motion: CameraMotion | None = None  # None: the camera stood still (and people are in its frame)
 
     def person(self, person_id: int) -> CapturedPerson:
         for track in self.people:
@@ -256,10 +292,30 @@ def _validate_ground(ground: GroundPlane) -> None:
         raise ResultFormatError(f"ground.offset must lie within ±{MAX_METRES:g} m")
 
 
+def validate_camera_motion(motion: CameraMotion) -> None:
+    """Raise ResultFormatError unless every camera array has its shape, dtype and a value a scene can hold."""
+    count = _validate_frames(np.asarray(motion.frames), "camera")
+    for name, spec in CAMERA_FIELDS.items():
+        value = np.asarray(getattr(motion, name))
+        if value.shape != expected_shape(spec, count):
+            raise ResultFormatError(f"camera: '{name}' has shape {value.shape}, expected {expected_shape(spec, count)}")
+        if name in ("rotation", "centre", "focal_px") and (value.dtype.kind != "f" or not np.all(np.isfinite(value))):
+            raise ResultFormatError(f"camera: '{name}' must hold finite floats")
+    if np.any(np.abs(motion.rotation) > 1e3) or np.any(np.abs(motion.centre) > MAX_METRES):
+        raise ResultFormatError(f"camera: rotations must lie within ±1000 and centres within ±{MAX_METRES:g} m")
+    if np.any(motion.focal_px <= 0) or np.any(motion.focal_px > 10 * MAX_PIXELS):
+        raise ResultFormatError(f"camera: 'focal_px' must be in (0, {10 * MAX_PIXELS:g}]")
+    measured = np.asarray(motion.measured)
+    if measured.dtype.kind not in "iu" or np.any((measured != 0) & (measured != 1)):
+        raise ResultFormatError("camera: 'measured' must hold 0 (bridged) or 1 (measured) integers")
+
+
 def validate_capture(result: CaptureResult) -> None:
     """Raise ResultFormatError unless the whole capture is consistent (meta and every person)."""
     _validate_video(result.video)
     _validate_camera(result.camera)
+    if result.camera_motion is not None:
+        validate_camera_motion(result.camera_motion)
     if result.body_model.kind not in BODY_MODEL_KINDS:
         raise ResultFormatError(f"body_model.kind {result.body_model.kind!r} is not one of {BODY_MODEL_KINDS}")
     if tuple(result.body_model.joint_names) != JOINT_NAMES:
@@ -269,6 +325,11 @@ def validate_capture(result: CaptureResult) -> None:
     seen: set[int] = set()
     for track in result.people:
         validate_person(track)
+        if result.camera_motion is not None:
+            try:
+                result.camera_motion.slots(np.asarray(track.frames))
+            except ResultFormatError as exc:
+                raise ResultFormatError(f"person {track.id}: {exc}") from exc
         if int(track.id) in seen:
             raise ResultFormatError(f"person id {track.id} appears twice")
         seen.add(int(track.id))

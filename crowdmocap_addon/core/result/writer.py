@@ -16,10 +16,13 @@ from typing import Any
 import numpy as np
 
 from .schema import (
+    CAMERA_FIELDS,
+    CAMERA_PREFIX,
     FORMAT_NAME,
     META_KEY,
     OPTIONAL_PERSON_FIELDS,
     PERSON_FIELDS,
+    CameraMotion,
     CapturedPerson,
     CaptureResult,
     ResultFormatError,
@@ -48,6 +51,18 @@ def _stored(track: CapturedPerson) -> CapturedPerson:
     return replace(track, id=int(track.id), **converted)
 
 
+def _stored_camera(motion: CameraMotion) -> CameraMotion:
+    """The camera path with the dtypes the file stores (float32, int64 frames, uint8 measured)."""
+    frames = np.asarray(motion.frames)
+    if frames.dtype.kind not in "iu":
+        raise ResultFormatError(f"camera: 'frames' must hold integers, got {frames.dtype}")
+    with np.errstate(over="ignore"):
+        floats = {name: np.ascontiguousarray(getattr(motion, name), dtype=FLOAT_DTYPE)
+                  for name in ("rotation", "centre", "focal_px")}  # fmt: skip
+    return CameraMotion(frames=np.ascontiguousarray(frames, dtype=FRAME_DTYPE),
+                        measured=np.ascontiguousarray(motion.measured, dtype=QUALITY_DTYPE), **floats)  # fmt: skip
+
+
 def meta_dict(result: CaptureResult) -> dict[str, Any]:
     """The ``meta`` JSON object of a result (see docs/result-format.md)."""
     video, camera, body, pipeline = result.video, result.camera, result.body_model, result.pipeline
@@ -62,6 +77,7 @@ def meta_dict(result: CaptureResult) -> dict[str, Any]:
         "camera": {
             "model": "pinhole", "focal_px": float(camera.focal_px),
             "principal_point": [float(v) for v in camera.principal_point],
+            **({} if result.camera_motion is None else {"motion": {"num_frames": result.camera_motion.num_frames}}),
         },
         "body_model": {"kind": body.kind, "gender": body.gender, "joint_names": list(body.joint_names)},
         "pipeline": {
@@ -81,7 +97,8 @@ def meta_dict(result: CaptureResult) -> dict[str, Any]:
 
 def write_result(path: str | Path, result: CaptureResult) -> Path:
     """Validate and write ``result`` to ``path`` atomically (a failed write leaves no partial file)."""
-    stored = replace(result, people=[_stored(track) for track in result.people])
+    motion = None if result.camera_motion is None else _stored_camera(result.camera_motion)
+    stored = replace(result, people=[_stored(track) for track in result.people], camera_motion=motion)
     validate_capture(stored)
     try:
         meta_json = json.dumps(meta_dict(stored), allow_nan=False)
@@ -91,6 +108,8 @@ def write_result(path: str | Path, result: CaptureResult) -> Path:
     for track in stored.people:
         for name in (*PERSON_FIELDS, *OPTIONAL_PERSON_FIELDS):
             arrays[person_key(track.id, name)] = getattr(track, name)
+    if motion is not None:
+        arrays.update({f"{CAMERA_PREFIX}{name}": getattr(motion, name) for name in CAMERA_FIELDS})
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

@@ -54,12 +54,13 @@ class CrowdNetBatcher:
         self._keys: list[EstimateKey] = []
         self._frames: list[int] = []
 
-    def add(self, frame: Frame, poses: FramePoses) -> None:
+    def add(self, frame: Frame, poses: FramePoses, focal_px: float | None = None) -> None:
+        """The frame's people, placed with ``focal_px`` (this frame's, when the camera zooms) or the camera's."""
         self._frames.append(frame.index)
         if poses.people:
             self._images.append(frame.image)
             for detection, person in enumerate(poses.people):  # the same people, in the order the tracker saw
-                self._requests.append(PersonRequest(len(self._images) - 1, person.keypoints))
+                self._requests.append(PersonRequest(len(self._images) - 1, person.keypoints, focal_px))
                 self._keys.append((frame.index, detection))
         if len(self._requests) * self.predictor.rois >= self.predictor.batch_size:
             self.flush()

@@ -41,12 +41,20 @@ def box_focal(bbox: torch.Tensor) -> torch.Tensor:
 
 
 def crop_to_full_translation(
-    crop_transl: torch.Tensor, rest_pelvis: torch.Tensor, bbox: torch.Tensor, camera: PinholeCamera
+    crop_transl: torch.Tensor,
+    rest_pelvis: torch.Tensor,
+    bbox: torch.Tensor,
+    camera: PinholeCamera,
+    focal: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """(N, 3) crop-camera transl, (N, 3) rest pelvis J_0, (N, 4) boxes -> (N, 3) full-image-camera transl."""
+    """(N, 3) crop-camera transl, (N, 3) rest pelvis J_0, (N, 4) boxes -> (N, 3) full-image-camera transl.
+
+    ``focal`` (N,) is each crop's frame's focal length when the camera zoomed; by default the camera's.
+    """
+    focal_px = camera.focal_px if focal is None else focal.to(bbox.dtype)
     pelvis = crop_transl + rest_pelvis
-    depth = pelvis[:, 2] * camera.focal_px / box_focal(bbox)
+    depth = pelvis[:, 2] * focal_px / box_focal(bbox)
     centre = bbox[:, :2] + bbox[:, 2:] / 2
     principal = torch.tensor(camera.principal_point, dtype=bbox.dtype, device=bbox.device)
-    xy = pelvis[:, :2] + (centre - principal) * (depth / camera.focal_px)[:, None]
+    xy = pelvis[:, :2] + (centre - principal) * (depth / focal_px)[:, None]
     return torch.cat([xy, depth[:, None]], dim=1) - rest_pelvis

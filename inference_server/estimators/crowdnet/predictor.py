@@ -40,10 +40,12 @@ DEFAULT_BATCH = {False: 8, True: 64}
 
 @dataclass(frozen=True)
 class PersonRequest:
-    """One person to reconstruct: which image, and their 2D keypoints (K, 3) in image pixels."""
+    """One person to reconstruct: which image, their 2D keypoints (K, 3) in image pixels and, when the
+    camera zoomed, that frame's focal length (else the camera's)."""
 
     image_index: int
     keypoints: np.ndarray
+    focal_px: float | None = None
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -141,7 +143,8 @@ class CrowdNetPredictor:
         bbox = torch.from_numpy(np.stack([c.bbox for c in crops])).to(self.device, torch.float32)
         crop_t = crop_translation(raw.cam_param)
         pelvis_rest = self._rest_pelvis(raw.betas)
-        pelvis_full = crop_to_full_translation(crop_t, pelvis_rest, bbox, camera) + pelvis_rest
+        focal = torch.tensor([people[o].focal_px or camera.focal_px for o in owners], device=self.device)
+        pelvis_full = crop_to_full_translation(crop_t, pelvis_rest, bbox, camera, focal) + pelvis_rest
         pose = torch.cat([raw.global_orient[:, None], raw.body_pose], dim=1)  # (C, 24, 3)
         rois = self.rois
         count = len(crops) // rois  # crops are grouped: rois consecutive crops per person

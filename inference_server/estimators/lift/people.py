@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from crowdmocap_addon.core.body.smpl_file import SmplModelData
 from crowdmocap_addon.core.result.schema import PinholeCamera
 
+from ...camera_motion.world import ClipCamera, track_at_reference_zoom
 from ...pipeline.progress import CancelToken, PipelineError, StageMeter
 from ...tracking.tracker import Track
 from ..person_motion import PersonMotion
@@ -14,15 +15,26 @@ from .track import MissingLandmarksError, lift_track, rest_skeleton
 
 
 def lift_people(
-    tracks: Sequence[Track], smpl: SmplModelData | None, camera: PinholeCamera, meter: StageMeter, cancel: CancelToken
+    tracks: Sequence[Track],
+    smpl: SmplModelData | None,
+    camera: PinholeCamera,
+    meter: StageMeter,
+    cancel: CancelToken,
+    *,
+    camera_motion: ClipCamera | None = None,
 ) -> list[PersonMotion]:
-    """The weights-free estimator on every track (BlazePose landmarks -> IK -> translation from 2D)."""
+    """The weights-free estimator on every track (BlazePose landmarks -> IK -> translation from 2D).
+
+    With a ``camera_motion`` that zooms, each frame's keypoints are first brought to ``camera``'s focal
+    length, so every person is placed in their own frame's camera; the motion keeps the track as seen.
+    """
     people = []
     for track in tracks:
         cancel.check()
+        seen = track if camera_motion is None else track_at_reference_zoom(track, camera_motion)
         try:
-            rest = rest_skeleton(track, smpl)
-            lifted = lift_track(track, rest.joints, camera)
+            rest = rest_skeleton(seen, smpl)
+            lifted = lift_track(seen, rest.joints, camera)
         except MissingLandmarksError as exc:
             raise PipelineError("estimate", str(exc), int(track.frames[0])) from exc
         people.append(PersonMotion(track=track, global_orient=lifted.global_orient, body_pose=lifted.body_pose,

@@ -12,7 +12,7 @@ from crowdmocap_addon.core.body.smpl_file import load_smpl_model
 from crowdmocap_addon.core.joints import JOINT_NAMES
 from crowdmocap_addon.core.result.schema import CaptureResult, GroundPlane, PinholeCamera
 from crowdmocap_addon.core.result.writer import write_result
-from tests.helpers.captures import make_capture
+from tests.helpers.captures import make_capture, turning_camera
 
 # COCO-17 keypoint -> the SMPL joint that stands in for it in an exact synthetic result.
 COCO_TO_SMPL = (15, 15, 15, 15, 15, 16, 17, 18, 19, 20, 21, 1, 2, 4, 5, 7, 8)
@@ -41,6 +41,23 @@ def exact_capture(
     for track in capture.people:
         pixels = capture.camera.project(camera_joints(track)[:, COCO_TO_SMPL])
         track.keypoints2d = np.concatenate([pixels, np.ones((*pixels.shape[:2], 1))], axis=2)
+    return capture
+
+
+def exact_moving_capture(seed: int = 0, people: int = 3, frames: int = 10, **turn: float) -> CaptureResult:
+    """``exact_capture`` filmed by a camera that turns and zooms (``turning_camera``): each frame's keypoints
+    are that frame's camera's projection of the joints, ``K_t R_t X``."""
+    from crowdmocap_addon.core.geometry import axis_angle_to_matrix
+
+    capture = exact_capture(seed=seed, people=people, frames=frames)
+    motion = capture.camera_motion = turning_camera(capture, **turn)
+    for track in capture.people:
+        rows = motion.slots(track.frames)
+        seen = np.einsum("tij,tkj->tki", axis_angle_to_matrix(motion.rotation[rows]), camera_joints(track))
+        pixels = seen[..., :2] / seen[..., 2:] * motion.focal_px[rows, None, None] + np.asarray(
+            capture.camera.principal_point
+        )
+        track.keypoints2d[..., :2] = pixels[:, COCO_TO_SMPL]
     return capture
 
 

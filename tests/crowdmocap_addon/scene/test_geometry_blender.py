@@ -17,6 +17,7 @@ from tests.crowdmocap_addon.scene.scenes import (
     COCO_TO_SMPL,
     camera_joints,
     exact_capture,
+    exact_moving_capture,
     posed_heads,
     smpl_capture,
     standing_capture,
@@ -112,6 +113,35 @@ def test_the_camera_projects_joints_onto_the_keypoints(bpy_empty, tmp_path, widt
             ndc = np.array([world_to_camera_view(scene, imported.camera, Vector(h)) for h in heads])
             pixels = np.stack([ndc[:, 0] * width, (1.0 - ndc[:, 1]) * height], axis=1)
             np.testing.assert_allclose(pixels, track.keypoints2d[index, :, :2], atol=1.0)
+
+
+@pytest.mark.parametrize("aligned", [False, True])
+def test_a_turning_zooming_camera_keeps_every_character_on_their_keypoints(bpy_empty, tmp_path, aligned):
+    from bpy_extras.object_utils import world_to_camera_view
+    from mathutils import Vector
+
+    capture = exact_moving_capture(seed=6, people=3, frames=12, pan=10.0, tilt=-4.0, roll=3.0, zoom=1.3)
+    imported = import_result(bpy_empty.context, write(tmp_path, capture), align_to_ground=aligned)
+    scene, camera = bpy_empty.context.scene, imported.camera
+    lens = {}
+    for track, armature in zip(capture.people, imported.armatures, strict=True):
+        for index in range(len(track.frames)):
+            heads = posed_heads(scene, armature, int(track.frames[index]) + 1)[list(COCO_TO_SMPL)]
+            ndc = np.array([world_to_camera_view(scene, camera, Vector(h)) for h in heads])
+            pixels = np.stack([ndc[:, 0] * 768, (1.0 - ndc[:, 1]) * 576], axis=1)
+            np.testing.assert_allclose(pixels, track.keypoints2d[index, :, :2], atol=1.0)
+            lens[int(track.frames[index])] = camera.data.lens
+    # the lens follows the zoom, and the camera turns: a still camera would be pixels off
+    motion = capture.camera_motion
+    expected = motion.focal_px[motion.slots(np.array(sorted(lens)))] * 36.0 / 768
+    np.testing.assert_allclose([lens[f] for f in sorted(lens)], expected, rtol=1e-5)
+    scene.frame_set(int(motion.frames[0]) + 1)
+    start = np.array(camera.matrix_world)
+    scene.frame_set(int(motion.frames[-1]) + 1)
+    turned = np.degrees(
+        np.arccos(np.clip((np.trace(start[:3, :3].T @ np.array(camera.matrix_world)[:3, :3]) - 1) / 2, -1, 1))
+    )
+    assert turned == pytest.approx(np.degrees(np.linalg.norm(motion.rotation[-1])), abs=0.01)
 
 
 def test_ground_alignment_puts_feet_on_z0_and_keeps_the_camera_view(bpy_empty, tmp_path):

@@ -8,14 +8,14 @@ import numpy as np
 from crowdmocap_addon.core.body.skeleton import forward_kinematics
 from crowdmocap_addon.core.geometry import matrix_to_axis_angle, quaternion_to_matrix
 from crowdmocap_addon.core.result.reader import read_result
-from crowdmocap_addon.core.result.schema import PERSON_FIELDS
+from crowdmocap_addon.core.result.schema import CAMERA_FIELDS, PERSON_FIELDS
 from crowdmocap_addon.core.result.writer import write_result
 from crowdmocap_addon.core.world import world_transform
 from crowdmocap_addon.scene.axes import SMPL_TO_BLENDER, armature_frame
 from crowdmocap_addon.scene.keyframes import bone_quaternions, pelvis_locations
 from inference_server.result.export import export_amass, export_json
 from tests.crowdmocap_addon.core.test_world import rolled_and_tilted_ground
-from tests.helpers.captures import make_capture
+from tests.helpers.captures import make_capture, turning_camera
 
 
 def test_json_holds_the_same_content_as_the_npz(tmp_path, capture):
@@ -27,6 +27,18 @@ def test_json_holds_the_same_content_as_the_npz(tmp_path, capture):
             for name in PERSON_FIELDS:
                 stored = archive[f"person/{person['id']}/{name}"]
                 np.testing.assert_array_equal(np.asarray(person[name], dtype=stored.dtype), stored)
+    assert "camera" not in data  # a still camera: nothing per frame
+
+
+def test_json_of_a_moving_camera_holds_every_camera_array(tmp_path, capture):
+    capture.camera_motion = turning_camera(capture)
+    result = read_result(write_result(tmp_path / "r.npz", capture))
+    data = json.loads(export_json(result, tmp_path / "r.json").read_text())
+    assert data["meta"]["camera"]["motion"] == {"num_frames": result.camera_motion.num_frames}
+    with np.load(tmp_path / "r.npz") as archive:
+        for name in CAMERA_FIELDS:
+            stored = archive[f"camera/{name}"]
+            np.testing.assert_array_equal(np.asarray(data["camera"][name], dtype=stored.dtype), stored)
 
 
 def test_amass_files_have_the_amass_keys_and_the_same_motion_in_a_z_up_world(tmp_path):

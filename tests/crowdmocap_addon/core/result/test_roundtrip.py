@@ -7,6 +7,7 @@ import pytest
 
 from crowdmocap_addon.core.result.reader import read_result
 from crowdmocap_addon.core.result.schema import (
+    CAMERA_FIELDS,
     FORMAT_NAME,
     OPTIONAL_PERSON_FIELDS,
     PERSON_FIELDS,
@@ -17,7 +18,7 @@ from crowdmocap_addon.core.result.schema import (
     person_key,
 )
 from crowdmocap_addon.core.result.writer import write_result
-from tests.helpers.captures import make_capture, rewrite_result
+from tests.helpers.captures import make_capture, rewrite_result, turning_camera
 
 
 def test_round_trip_keeps_every_value(tmp_path, capture):
@@ -42,7 +43,7 @@ def test_file_layout_is_the_documented_one(tmp_path, capture):
         meta = json.loads(str(archive["meta"]))
         assert archive["meta"].shape == ()
         assert meta["format"] == FORMAT_NAME
-        assert meta["version"] == "1.1"
+        assert meta["version"] == "1.2"
         fields = (*PERSON_FIELDS, *OPTIONAL_PERSON_FIELDS)
         assert set(archive.files) == {"meta"} | {person_key(t.id, f) for t in capture.people for f in fields}
         assert archive["person/1/quality"].dtype == np.uint8
@@ -88,6 +89,46 @@ def test_per_frame_quality_round_trips_and_a_1_0_file_reads_without_it(tmp_path,
 def test_bad_quality_arrays_are_refused(tmp_path, capture, bad, message):
     path = write_result(tmp_path / "q.npz", capture)
     rewrite_result(path, lambda arrays, meta: arrays.__setitem__("person/1/quality", bad))
+    with pytest.raises(ResultFormatError, match=message):
+        read_result(path)
+
+
+def test_a_moving_camera_round_trips_and_older_files_read_as_still(tmp_path, capture):
+    assert read_result(write_result(tmp_path / "still.npz", capture)).camera_motion is None  # the compact case
+    capture.camera_motion = turning_camera(capture)
+    path = write_result(tmp_path / "moving.npz", capture)
+    with np.load(path, allow_pickle=False) as archive:
+        meta = json.loads(str(archive["meta"]))
+        assert meta["camera"]["motion"] == {"num_frames": capture.camera_motion.num_frames}
+        assert {k for k in archive.files if k.startswith("camera/")} == {f"camera/{n}" for n in CAMERA_FIELDS}
+        assert archive["camera/measured"].dtype == np.uint8 and archive["camera/frames"].dtype == np.int64
+    back = read_result(path).camera_motion
+    for name in CAMERA_FIELDS:
+        np.testing.assert_allclose(getattr(back, name), getattr(capture.camera_motion, name), rtol=1e-6, atol=1e-6)
+
+    def as_1_1(arrays, meta):  # a 1.1 writer knew no per-frame camera
+        meta["version"] = "1.1"
+        del meta["camera"]["motion"]
+        for key in [k for k in arrays if k.startswith("camera/")]:
+            del arrays[key]
+
+    rewrite_result(path, as_1_1)
+    assert read_result(path).camera_motion is None
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [(lambda a, m: a.pop("camera/focal_px"), "'camera/focal_px' is missing"),
+     (lambda a, m: a.__setitem__("camera/rotation", a["camera/rotation"][:-1]), "declares shape"),
+     (lambda a, m: a.__setitem__("camera/measured", np.full_like(a["camera/measured"], 2)), "0 \\(bridged\\) or 1"),
+     (lambda a, m: a.__setitem__("camera/focal_px", -a["camera/focal_px"]), "'focal_px' must be in"),
+     (lambda a, m: a.__setitem__("camera/centre", np.full_like(a["camera/centre"], np.nan)), "finite floats"),
+     (lambda a, m: a.__setitem__("camera/frames", a["camera/frames"] + 100), "frames without a camera")],
+)  # fmt: skip
+def test_a_damaged_camera_path_is_refused(tmp_path, capture, mutate, message):
+    capture.camera_motion = turning_camera(capture)
+    path = write_result(tmp_path / "moving.npz", capture)
+    rewrite_result(path, mutate)
     with pytest.raises(ResultFormatError, match=message):
         read_result(path)
 
