@@ -25,7 +25,7 @@ from .armature_bpy import build_bones, create_armature_objects
 from .axes import armature_frame, camera_matrix_world
 from .body_mesh import BodySource, SmplBodies, StandinBodies
 from .camera_bpy import apply_render_settings, attach_footage, create_camera
-from .camera_keys import camera_object_channels, lens_channel
+from .camera_keys import MEASURED_PROPERTY, camera_object_channels, lens_channel
 from .camera_math import blender_camera_params, deepest_pelvis
 from .colours import person_colour
 from .footage import find_footage
@@ -137,6 +137,10 @@ def _populate(
     turns = result.camera_motion
     if turns is not None:  # the footage's camera turned or zoomed: so does this one
         camera.rotation_mode = "QUATERNION"
+        camera[MEASURED_PROPERTY] = 1.0
+        camera.id_properties_ui(MEASURED_PROPERTY).update(
+            min=0.0, max=1.0, description="1 where the footage's camera was measured, 0 where it was bridged"
+        )
         targets = [(camera, camera_object_channels(turns, transform)), (camera.data, [lens_channel(turns, params)])]
         animate(action_name(camera.name), targets, created)
     capture = ImportedCapture(collection=collection, camera=camera, body_kind=bodies.kind, label=label)

@@ -17,6 +17,8 @@ from .camera_math import SENSOR_MM, CameraParams
 from .keyframes import Channel
 from .timeline import scene_frames
 
+MEASURED_PROPERTY = "crowdmocap_camera_measured"  # 1 where the camera was measured, 0 where it was bridged
+
 
 def camera_matrices(motion: CameraMotion, transform: WorldTransform) -> np.ndarray:
     """(T, 4, 4) world matrices of the Blender camera object at each of the motion's frames.
@@ -38,7 +40,8 @@ def lens_mm(motion: CameraMotion, params: CameraParams) -> np.ndarray:
 
 
 def camera_object_channels(motion: CameraMotion, transform: WorldTransform) -> list[Channel]:
-    """Location and (sign-continuous) quaternion keys of the camera object; set its rotation mode to QUATERNION."""
+    """Location and (sign-continuous) quaternion keys of the camera object (set its rotation mode to
+    QUATERNION), and its ``MEASURED_PROPERTY`` custom property (constant keys: create it first)."""
     matrices = camera_matrices(motion, transform)
     frames = scene_frames(motion.frames)
     quaternions = sign_continuous(matrix_to_quaternion(matrices[:, :3, :3]))
@@ -46,7 +49,9 @@ def camera_object_channels(motion: CameraMotion, transform: WorldTransform) -> l
                         values=matrices[:, axis, 3], interpolation="LINEAR") for axis in range(3)]  # fmt: skip
     rotation = [Channel(data_path="rotation_quaternion", index=axis, group="Object Transforms", frames=frames,
                         values=quaternions[:, axis], interpolation="LINEAR") for axis in range(4)]  # fmt: skip
-    return location + rotation
+    measured = Channel(data_path=f'["{MEASURED_PROPERTY}"]', index=0, group="CrowdMocap", frames=frames,
+                       values=np.asarray(motion.measured, dtype=np.float64), interpolation="CONSTANT")  # fmt: skip
+    return [*location, *rotation, measured]
 
 
 def lens_channel(motion: CameraMotion, params: CameraParams) -> Channel:

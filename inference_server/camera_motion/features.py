@@ -8,7 +8,7 @@ drawn around the body, not the shadow and the swinging arms) is left out of the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -24,6 +24,9 @@ class FrameStep:
     homography: np.ndarray | None  # (3, 3) previous frame pixels -> this frame's; None when not found
     inliers: int  # background points that agree with it
     tracked: int  # background points followed from the previous frame
+    # (N, 2) each followed background point in the previous frame and in this one (for the parallax solve)
+    source: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    target: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
 
     @property
     def reliable(self) -> bool:
@@ -71,5 +74,6 @@ def frame_step(previous: np.ndarray, current: np.ndarray, previous_boxes: Sequen
         return FrameStep(homography=None, inliers=0, tracked=len(source))
     homography, agree = cv2.findHomography(source, target, cv2.RANSAC, RANSAC_PX, maxIters=2000, confidence=0.999)
     if homography is None:
-        return FrameStep(homography=None, inliers=0, tracked=len(source))
-    return FrameStep(homography=homography, inliers=int(agree.sum()), tracked=len(source))
+        return FrameStep(homography=None, inliers=0, tracked=len(source), source=source, target=target)
+    return FrameStep(homography=homography, inliers=int(agree.sum()), tracked=len(source), source=source,
+                     target=target)  # fmt: skip

@@ -13,7 +13,16 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from .features import frame_step
-from .path import CameraPath, advance, bridged
+from .parallax import (
+    FLOOR_BASELINE,
+    TRANSLATING_RATIO,
+    TRANSLATING_WINDOW,
+    FloorStep,
+    essential_rotation,
+    floor_step,
+    parallax_ratio,
+)
+from .path import STILL_STEP_PX, CameraPath, advance, bridged, corner_motion
 
 MAX_GAP = 10  # frames: past this the last reliable frame is too far from the current view to compare
 
@@ -32,7 +41,11 @@ class CameraTracker:
         self._focals: list[float] = []
         self._reliable: list[bool] = []
         self.frames: list[int] = []  # the video frame index of each update
+        self.translating: list[bool] = []  # per frame: its step was taken for one that moved the camera's centre
+        self._ratios: list[float] = []  # parallax_ratio of the recent floor steps
+        self.floor_steps: list[FloorStep] = []  # the floor's homography every FLOOR_BASELINE frames (parallax.py)
         self._anchor: tuple[np.ndarray, Sequence[np.ndarray], int] | None = None  # last reliable frame
+        self._floor_anchor: tuple[np.ndarray, Sequence[np.ndarray], int] | None = None  # where the floor step starts
 
     @property
     def focal(self) -> float:
@@ -43,28 +56,70 @@ class CameraTracker:
         self.frames.append(index if frame_index is None else int(frame_index))
         if self._anchor is None:
             self._add(np.eye(3), self._first_focal, True)
-            self._anchor = (frame, boxes, index)
+            self._anchor = self._floor_anchor = (frame, boxes, index)
             return
+        self._floor(frame, boxes, index)
         height, width = frame.shape[:2]
         last_frame, last_boxes, last = self._anchor
-        moved = advance(frame_step(last_frame, frame, last_boxes, boxes), self._rotations[last], self._focals[last],
-                        (width / 2.0, height / 2.0))  # fmt: skip
+        step = frame_step(last_frame, frame, last_boxes, boxes)
+        centre = (width / 2.0, height / 2.0)
+        moved = advance(step, self._rotations[last], self._focals[last], centre)
+        translating = False
+        if (
+            moved is not None
+            and self._moving_centre
+            and corner_motion(step.homography, (width, height)) >= STILL_STEP_PX
+        ):
+            moved, translating = self._unbiased(step, moved, last, centre)
         if moved is None:
             self._add(self._rotations[last], self._focals[last], False)
             if index - last >= self.max_gap:
                 self._anchor = (frame, boxes, index)  # too far apart to compare: carry on from here
             return
         self._add(moved[0], moved[1], True)
+        self.translating[-1] = translating
         self._anchor = (frame, boxes, index)
 
+    @property
+    def _moving_centre(self) -> bool:
+        """The recent floor steps show parallax: the camera is moving its centre, not only turning."""
+        recent = self._ratios[-TRANSLATING_WINDOW:]
+        return bool(recent) and float(np.median(recent)) > TRANSLATING_RATIO
+
+    def _unbiased(self, step, moved: tuple[np.ndarray, float], last: int,
+                  centre: tuple[float, float]) -> tuple[tuple[np.ndarray, float], bool]:  # fmt: skip
+        """The step's camera from the essential matrix, for a camera moving its centre (a homography then
+        fits the floor, whose motion it reads as a turn and a zoom; the zoom is held), and whether it could."""
+        near = moved[0] @ self._rotations[last].T  # the homography's turn
+        essential = essential_rotation(step, self._focals[last], centre, near)
+        if essential is None:
+            return moved, False
+        return (essential[0] @ self._rotations[last], self._focals[last]), True
+
+    def _floor(self, frame: np.ndarray, boxes: Sequence[np.ndarray], index: int,
+               baseline: int = FLOOR_BASELINE) -> None:  # fmt: skip
+        """Every ``baseline`` frames, the floor's homography since the last such frame (parallax.py)."""
+        start_frame, start_boxes, start = self._floor_anchor
+        if index - start < baseline:
+            return
+        step = frame_step(start_frame, frame, start_boxes, boxes)
+        self.floor_steps.append(floor_step(step, start, index, frame.shape[0]))
+        self._floor_anchor = (frame, boxes, index)
+        ratio = parallax_ratio(step, self._focals[start], (frame.shape[1] / 2.0, frame.shape[0] / 2.0))
+        if ratio is not None and baseline == FLOOR_BASELINE:
+            self._ratios = [*self._ratios[-(TRANSLATING_WINDOW - 1) :], ratio]
+
     def _add(self, rotation: np.ndarray, focal: float, reliable: bool) -> None:
+        self.translating.append(False)
         self._rotations.append(rotation)
         self._focals.append(float(focal))
         self._reliable.append(reliable)
 
     def finish(self) -> CameraPath:
         """Every frame's rotation (relative to the first frame's camera) and focal, gaps bridged."""
-        self._anchor = None
+        if self._anchor is not None and self._floor_anchor is not None and self._anchor[2] > self._floor_anchor[2]:
+            self._floor(*self._anchor, baseline=1)  # the clip's last frames, from the last floor step
+        self._anchor = self._floor_anchor = None
         path = CameraPath(rotations=np.array(self._rotations).reshape(-1, 3, 3), focals=np.array(self._focals),
                           reliable=np.array(self._reliable, dtype=bool))  # fmt: skip
         return bridged(path)

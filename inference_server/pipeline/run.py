@@ -31,7 +31,7 @@ from crowdmocap_addon.core.result.writer import write_result
 from .. import __version__
 from ..camera import CameraSpecError, full_image_camera
 from ..camera_motion.tracker import CameraTracker
-from ..camera_motion.world import ClipCamera, camera_warnings, people_in_image, people_in_world
+from ..camera_motion.world import ClipCamera, camera_warnings, people_in_clip_world, people_in_image
 from ..estimators.crowdnet.batcher import CrowdNetBatcher
 from ..estimators.crowdnet.errors import CheckpointError
 from ..estimators.crowdnet.people import crowdnet_people
@@ -360,8 +360,11 @@ def _capture(plan: CapturePlan, factories: _Factories, progress: ProgressCallbac
         people = lift_people(tracks, smpl, camera, people_meter, cancel, camera_motion=clip_camera)
     people_meter.finish()  # the lift takes well under a second now: it may never reach a reporting interval
     if clip_camera is not None:
-        people = people_in_world(people, clip_camera)
+        people, clip_camera = people_in_clip_world(people, clip_camera, camera_tracker.floor_steps)
         warnings += camera_warnings(clip_camera)
+        if any(camera_tracker.translating) and clip_camera.centres is None:
+            warnings.append("camera: the footage shows the camera moving (parallax), but no floor was found under "
+                            "the people to measure how far: their paths carry the camera's movement")  # fmt: skip
     settings = MotionSettings(fps=float(clip.info.fps) / options.stride, smoothing=options.smoothing,
                               foot_lock=options.foot_lock, ground_feet=options.ground_feet,
                               fix_facing=options.fix_facing, temporal_fit=options.temporal_fit,

@@ -142,6 +142,11 @@ def test_a_turning_zooming_camera_keeps_every_character_on_their_keypoints(bpy_e
         np.arccos(np.clip((np.trace(start[:3, :3].T @ np.array(camera.matrix_world)[:3, :3]) - 1) / 2, -1, 1))
     )
     assert turned == pytest.approx(np.degrees(np.linalg.norm(motion.rotation[-1])), abs=0.01)
+    bridged = int(motion.frames[np.flatnonzero(motion.measured == 0)[0]])  # the frame the camera was bridged over
+    scene.frame_set(bridged + 1)
+    assert camera["crowdmocap_camera_measured"] == 0.0
+    scene.frame_set(bridged + 2)
+    assert camera["crowdmocap_camera_measured"] == 1.0
 
 
 def test_ground_alignment_puts_feet_on_z0_and_keeps_the_camera_view(bpy_empty, tmp_path):

@@ -90,6 +90,7 @@ def test_the_measured_camera_puts_each_estimate_where_a_still_camera_does(tmp_pa
           f"median {np.median(after):.3f} m, 90th percentile {np.percentile(after, 90):.3f} m (camera assumed "
           f"still: {np.median(assumed_still):.2f} m, {np.percentile(assumed_still, 90):.2f} m)")  # fmt: skip
     assert rotation_error < 0.4 and focal_error < 0.005  # measured: 0.21 deg, 0.16 %
+    assert np.abs(motion.centre).max() == 0.0  # a camera that only turns and zooms is given no translation
     assert np.median(after) < 0.1 and np.percentile(after, 90) < 0.2  # measured: 0.05 m, 0.11 m
     assert np.median(assumed_still) > 1.5  # measured: 2.5 m: people carried along by the camera's turn and zoom
     # the floor is fitted in the world, so it is the still capture's floor (from the people still in view)
