@@ -146,9 +146,14 @@ def _reprojection(person: CapturedPerson, joints: np.ndarray, result: CaptureRes
     smpl, coco = list(SMPL_TO_COCO), list(SMPL_TO_COCO.values())
     keypoints = np.asarray(person.keypoints2d)[:, coco]  # (T, 12, 3)
     observed = (keypoints[..., 2] >= limits.min_keypoint_confidence) & (np.asarray(person.confidence)[:, None] > 0)
-    points = joints[:, smpl]
-    in_front = points[..., 2] > 1e-6
-    projected = result.camera.project(np.where(in_front[..., None], points, 1.0))
+    points, motion = joints[:, smpl], result.camera_motion
+    if motion is None:
+        seen, focal = points, np.full(len(points), result.camera.focal_px)
+    else:  # a moving camera: each frame's keypoints are that frame's camera's view of the world
+        seen, focal = motion.in_cameras(person.frames, points), np.asarray(motion.focal_px)[motion.slots(person.frames)]
+    in_front = seen[..., 2] > 1e-6
+    depth = np.where(in_front, seen[..., 2], 1.0)[..., None]
+    projected = seen[..., :2] / depth * focal[:, None, None] + np.asarray(result.camera.principal_point)
     distance = np.linalg.norm(projected - keypoints[..., :2], axis=-1)
     return distance[observed & in_front]
 

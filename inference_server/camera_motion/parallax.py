@@ -36,7 +36,7 @@ FLOOR_RANSAC_PX = 1.0  # floor points over a few metres of depth: a looser fit t
 STILL_STEP = 3e-3
 FLOOR_BASELINE = 4  # frames between floor steps: parallax grows with the baseline, the noise does not
 MAX_TURN_DISAGREEMENT_DEG = 2.0  # the floor's rotation against the turn-and-zoom path's
-MAX_STEP_M = 0.5  # a frame-to-frame camera move beyond this is a floor fit gone wrong, not a hand
+MAX_SPEED_M_S = 12.0  # a camera faster than a car in town is a floor fit gone wrong, not a hand or a dolly
 
 
 ESSENTIAL_PX = 0.5  # epipolar distance of an agreeing background point
@@ -166,45 +166,86 @@ class TranslatedPath:
     moved: np.ndarray  # (N,) bool: the floor step ending at the row gave the camera a translation
 
 
-def with_translation(path: CameraPath, steps: Sequence[FloorStep], ground: GroundPlane,
-                     centre: tuple[float, float]) -> TranslatedPath:  # fmt: skip
+def with_translation(path: CameraPath, steps: Sequence[FloorStep], ground: GroundPlane, centre: tuple[float, float],
+                     *, row_seconds: float) -> TranslatedPath:  # fmt: skip
     """The turn-and-zoom ``path`` with the translation of each floor step (rows ``source`` -> ``target``,
-    chained from row 0, the world's origin) where the evidence supports one. Between a step's ends the
-    path's own frame-to-frame turn and zoom are kept, the step's correction of them spread evenly, and
-    the centre moves linearly; rows after the last step follow the path from there."""
+    chained from row 0, the world's origin; ``row_seconds`` apart) where the evidence supports one.
+
+    Between a step's ends the path's own frame-to-frame turn and zoom are kept, the step's correction of
+    them spread evenly, and the centre moves linearly. A step the floor says nothing sure about (no floor
+    homography, a turn that disagrees, an impossible speed) moves at its neighbours' speed, so one blurred
+    frame does not shift the rest of the clip; one the floor says is still does not move. Rows after the
+    last step follow the path from there.
+    """
     count = len(path.rotations)
     normal, offset = np.asarray(ground.normal, dtype=np.float64), float(ground.offset)
     rotations, focals = np.array(path.rotations, dtype=np.float64), np.array(path.focals, dtype=np.float64)
     centres, moved = np.zeros((count, 3)), np.zeros(count, dtype=bool)
-    last = 0
-    for step in sorted(steps, key=lambda s: s.target):
+    ordered = [step for step in sorted(steps, key=lambda s: s.target) if step.target > step.source]
+    shifts: list[np.ndarray | None] = []  # each step's centre move in the world; None where unknown
+    for step in ordered:
         a, t = step.source, step.target
-        if t <= a:
-            continue
         relative = path.rotations[a + 1 : t + 1] @ path.rotations[a].T  # the path's turn from row a
         zoom = path.focals[a + 1 : t + 1] / path.focals[a]
-        turn, tau, focal = relative[-1], np.zeros(3), float(focals[a] * zoom[-1])
+        turn, focal, shift = relative[-1], float(focals[a] * zoom[-1]), None
         height = offset + normal @ centres[a]
         floor = None
         if step.homography is not None and height > 0:
-            held = bool(np.all(zoom == 1.0))  # the path held the zoom (a moving centre, or none to see)
+            held = bool(np.allclose(zoom, 1.0, rtol=1e-9, atol=0.0))  # the path held the zoom (a moving centre)
             floor = plane_motion(step.homography, float(focals[a]), centre, normal=rotations[a] @ normal,
                                  height=height, near=turn, target_focal=float(focals[a]) if held else None)  # fmt: skip
         if floor is not None:
             agrees = np.degrees(Rotation.from_matrix(floor.rotation @ turn.T).magnitude()) < MAX_TURN_DISAGREEMENT_DEG
-            if agrees and STILL_STEP * height <= float(np.linalg.norm(floor.translation)) <= MAX_STEP_M:
-                turn, tau, focal, moved[t] = floor.rotation, floor.translation, floor.focal, True
+            size = float(np.linalg.norm(floor.translation))
+            if agrees and size <= MAX_SPEED_M_S * row_seconds * (t - a):
+                turn, focal = floor.rotation, floor.focal
+                end = turn @ rotations[a]
+                shift = -end.T @ floor.translation if size >= STILL_STEP * height else np.zeros(3)
+                moved[t] = size >= STILL_STEP * height
         end = turn @ rotations[a]
         weights = np.arange(1, t - a + 1) / (t - a)
         correction = Rotation.from_matrix(end @ (relative[-1] @ rotations[a]).T).as_rotvec()
-        spread = Rotation.from_rotvec(weights[:, None] * correction).as_matrix()
-        rotations[a + 1 : t + 1] = spread @ relative @ rotations[a]
+        rotations[a + 1 : t + 1] = (
+            Rotation.from_rotvec(weights[:, None] * correction).as_matrix() @ relative @ rotations[a]
+        )
         focals[a + 1 : t + 1] = focals[a] * zoom * (focal / (focals[a] * zoom[-1])) ** weights
-        target_centre = centres[a] - end.T @ tau
-        centres[a + 1 : t + 1] = centres[a] + weights[:, None] * (target_centre - centres[a])
-        last = t
+        guess = _recent_shift(ordered, shifts, t - a) if shift is None else shift  # its height matters below
+        centres[a + 1 : t + 1] = centres[a] + weights[:, None] * guess
+        shifts.append(shift)
+    centres = _refilled(ordered, shifts, centres)
+    last = ordered[-1].target if ordered else 0
     if last < count - 1:  # after the last step: the path's turn and zoom from there, the centre kept
         rotations[last + 1 :] = path.rotations[last + 1 :] @ path.rotations[last].T @ rotations[last]
         focals[last + 1 :] = focals[last] * path.focals[last + 1 :] / path.focals[last]
         centres[last + 1 :] = centres[last]
     return TranslatedPath(rotations=rotations, centres=centres, focals=focals, moved=moved)
+
+
+def _recent_shift(steps: Sequence[FloorStep], shifts: Sequence[np.ndarray | None], span: int) -> np.ndarray:
+    """The centre move over ``span`` rows at the speed of the last known step (zero if none is known yet)."""
+    for step, shift in zip(reversed(steps[: len(shifts)]), reversed(shifts), strict=True):
+        if shift is not None:
+            return shift / (step.target - step.source) * span
+    return np.zeros(3)
+
+
+def _refilled(steps: Sequence[FloorStep], shifts: Sequence[np.ndarray | None], centres: np.ndarray) -> np.ndarray:
+    """Centres again with each unknown step's move taken from the speed of the known steps on both sides,
+    interpolated in time (during the chain they moved at the last known speed: the camera's height used it)."""
+    if all(shift is not None for shift in shifts) or not any(shift is not None for shift in shifts):
+        return centres
+    middles = np.array([(s.source + s.target) / 2.0 for s in steps])
+    spans = np.array([s.target - s.source for s in steps], dtype=np.float64)
+    known = np.array([shift is not None for shift in shifts])
+    speeds = np.array(
+        [shift / span if shift is not None else np.zeros(3) for shift, span in zip(shifts, spans, strict=True)]
+    )
+    filled = np.stack([np.interp(middles, middles[known], speeds[known, axis]) for axis in range(3)], axis=1)
+    out = centres.copy()
+    position = np.zeros(3)
+    for step, speed, span in zip(steps, filled, spans, strict=True):
+        a, t = step.source, step.target
+        weights = np.arange(1, t - a + 1) / (t - a)
+        out[a + 1 : t + 1] = position + weights[:, None] * speed * span
+        position = out[t].copy()
+    return out

@@ -103,7 +103,10 @@ class CameraTracker:
         if index - start < baseline:
             return
         step = frame_step(start_frame, frame, start_boxes, boxes)
-        self.floor_steps.append(floor_step(step, start, index, frame.shape[0]))
+        floor = floor_step(step, start, index, frame.shape[0])
+        if floor.homography is None and index - start < self.max_gap and baseline == FLOOR_BASELINE:
+            return  # a blurred or blocked frame: the next one is measured from the same start instead
+        self.floor_steps.append(floor)
         self._floor_anchor = (frame, boxes, index)
         ratio = parallax_ratio(step, self._focals[start], (frame.shape[1] / 2.0, frame.shape[0] / 2.0))
         if ratio is not None and baseline == FLOOR_BASELINE:

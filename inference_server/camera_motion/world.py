@@ -42,6 +42,8 @@ class ClipCamera:
     @property
     def still(self) -> bool:
         """True when no frame turned, zoomed or moved away from the first (a tripod clip: the compact result)."""
+        if len(self.frames) == 0:
+            return True
         turned = np.abs(self.path.rotations - np.eye(3)).max(initial=0.0)
         zoomed = np.abs(self.path.focals - self.path.focals[0]).max(initial=0.0)
         shifted = 0.0 if self.centres is None else float(np.abs(self.centres).max(initial=0.0))
@@ -91,9 +93,10 @@ class ClipCamera:
         """(T,) how much each frame's pixels scale about the principal point to be seen at the first focal."""
         return self.path.focals[0] / self.path.focals[self.rows(frames)]
 
-    def translated(self, steps: Sequence[FloorStep], ground: GroundPlane) -> ClipCamera:
-        """This camera with each step's translation from the floor where the footage supports one."""
-        moved = with_translation(self.path, steps, ground, self.principal_point)
+    def translated(self, steps: Sequence[FloorStep], ground: GroundPlane, row_seconds: float) -> ClipCamera:
+        """This camera with each step's translation from the floor where the footage supports one
+        (``row_seconds``: the time between two processed frames)."""
+        moved = with_translation(self.path, steps, ground, self.principal_point, row_seconds=row_seconds)
         if not moved.moved.any():
             return self
         path = CameraPath(rotations=moved.rotations, focals=moved.focals, reliable=self.path.reliable)
@@ -173,8 +176,8 @@ def people_in_world(people: Sequence[PersonMotion], camera: ClipCamera) -> list[
     return [person_in_world(person, camera) for person in people]
 
 
-def people_in_clip_world(people: Sequence[PersonMotion], camera: ClipCamera,
-                         floor_steps: Sequence[FloorStep]) -> tuple[list[PersonMotion], ClipCamera]:  # fmt: skip
+def people_in_clip_world(people: Sequence[PersonMotion], camera: ClipCamera, floor_steps: Sequence[FloorStep],
+                         row_seconds: float) -> tuple[list[PersonMotion], ClipCamera]:  # fmt: skip
     """Everyone in the clip's world, and the camera that put them there: first with the camera's turn and
     zoom; then, with the floor under them fitted there, with the camera's own movement where the footage
     shows one (parallax), and again."""
@@ -182,7 +185,7 @@ def people_in_clip_world(people: Sequence[PersonMotion], camera: ClipCamera,
     floor = floor_under(in_world)
     if floor is None:
         return in_world, camera
-    moving = camera.translated(floor_steps, floor)
+    moving = camera.translated(floor_steps, floor, row_seconds)
     return (in_world, camera) if moving is camera else (people_in_world(people, moving), moving)
 
 

@@ -346,22 +346,18 @@ def _capture(plan: CapturePlan, factories: _Factories, progress: ProgressCallbac
     meter.finish()
     tracks = _keep_people(people_tracks(tracker, options, fps=float(clip.info.fps) / options.stride),
                           options.max_people)  # fmt: skip
-    clip_camera = None
-    if camera_tracker is not None:
-        measured = ClipCamera(frames=np.array(camera_tracker.frames, dtype=np.int64), path=camera_tracker.finish(),
-                              principal_point=camera.principal_point)  # fmt: skip
-        clip_camera = None if measured.still else measured
+    clip_camera, warnings = _measured_camera(camera_tracker, camera)
     people_meter = StageMeter("estimate", len(tracks), "people", progress)
-    warnings: list[str] = []
     people: list[PersonMotion]
     if batcher is not None and smpl is not None:
-        people, warnings = crowdnet_people(tracks, batcher.estimates, smpl, people_meter, cancel)
+        people, estimate_warnings = crowdnet_people(tracks, batcher.estimates, smpl, people_meter, cancel)
+        warnings += estimate_warnings
     else:
         people = lift_people(tracks, smpl, camera, people_meter, cancel, camera_motion=clip_camera)
     people_meter.finish()  # the lift takes well under a second now: it may never reach a reporting interval
-    if clip_camera is not None:
-        people, clip_camera = people_in_clip_world(people, clip_camera, camera_tracker.floor_steps)
-        warnings += camera_warnings(clip_camera)
+    if clip_camera is not None and camera_tracker is not None:
+        row_seconds = options.stride / float(clip.info.fps)
+        people, clip_camera = people_in_clip_world(people, clip_camera, camera_tracker.floor_steps, row_seconds)
         if any(camera_tracker.translating) and clip_camera.centres is None:
             warnings.append("camera: the footage shows the camera moving (parallax), but no floor was found under "
                             "the people to measure how far: their paths carry the camera's movement")  # fmt: skip
@@ -377,3 +373,13 @@ def _capture(plan: CapturePlan, factories: _Factories, progress: ProgressCallbac
     return Captured(people=finished, ground=ground, frames=processed,
                     body_kind="smpl" if smpl is not None else "standin", warnings=warnings,
                     camera_motion=None if clip_camera is None else clip_camera.motion())  # fmt: skip
+
+
+def _measured_camera(tracker: CameraTracker | None, camera: PinholeCamera) -> tuple[ClipCamera | None, list[str]]:
+    """The clip's measured camera (None when it stood still, or was told to) and what to report about it:
+    frames it could not measure are reported even when nothing else moved."""
+    if tracker is None or not tracker.frames:
+        return None, []
+    measured = ClipCamera(frames=np.array(tracker.frames, dtype=np.int64), path=tracker.finish(),
+                          principal_point=camera.principal_point)  # fmt: skip
+    return (None if measured.still else measured), camera_warnings(measured)

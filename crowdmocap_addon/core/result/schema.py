@@ -133,6 +133,15 @@ class CameraMotion:
             raise ResultFormatError("frames without a camera: every person's frame must have one")
         return rows
 
+    def in_cameras(self, frames: np.ndarray, points: np.ndarray) -> np.ndarray:
+        """(T, ..., 3) world points at ``frames`` -> each frame's camera: R_t (X - c_t)."""
+        from ..geometry import axis_angle_to_matrix  # pure NumPy; imported here to keep this module's imports flat
+
+        rows = self.slots(np.asarray(frames))
+        flat = np.asarray(points, dtype=np.float64).reshape(len(rows), -1, 3) - np.asarray(self.centre)[rows, None]
+        seen = np.einsum("tij,tkj->tki", axis_angle_to_matrix(np.asarray(self.rotation, dtype=np.float64)[rows]), flat)
+        return seen.reshape(np.shape(points))
+
 
 @dataclass(frozen=True)
 class BodyModelInfo:

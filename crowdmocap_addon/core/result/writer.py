@@ -53,14 +53,16 @@ def _stored(track: CapturedPerson) -> CapturedPerson:
 
 def _stored_camera(motion: CameraMotion) -> CameraMotion:
     """The camera path with the dtypes the file stores (float32, int64 frames, uint8 measured)."""
-    frames = np.asarray(motion.frames)
+    frames, measured = np.asarray(motion.frames), np.asarray(motion.measured)
     if frames.dtype.kind not in "iu":
         raise ResultFormatError(f"camera: 'frames' must hold integers, got {frames.dtype}")
+    if measured.dtype.kind not in "iub" or np.any((measured != 0) & (measured != 1)):  # before uint8 wraps 256 to 0
+        raise ResultFormatError("camera: 'measured' must hold 0 (bridged) or 1 (measured) integers")
     with np.errstate(over="ignore"):
         floats = {name: np.ascontiguousarray(getattr(motion, name), dtype=FLOAT_DTYPE)
                   for name in ("rotation", "centre", "focal_px")}  # fmt: skip
     return CameraMotion(frames=np.ascontiguousarray(frames, dtype=FRAME_DTYPE),
-                        measured=np.ascontiguousarray(motion.measured, dtype=QUALITY_DTYPE), **floats)  # fmt: skip
+                        measured=np.ascontiguousarray(measured, dtype=QUALITY_DTYPE), **floats)  # fmt: skip
 
 
 def meta_dict(result: CaptureResult) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from crowdmocap_addon.core.body.skeleton import forward_kinematics
 from crowdmocap_addon.core.joints import SMPL_FEET, SMPL_TO_COCO
 from crowdmocap_addon.core.plausibility import assess, format_report
 from crowdmocap_addon.core.result.schema import CapturedPerson, GroundPlane
-from tests.helpers.captures import make_capture
+from tests.helpers.captures import make_capture, turning_camera
 from tests.helpers.synthetic_smpl import REST_JOINTS
 
 FPS, FRAMES, CAMERA_HEIGHT = 29.97, 30, 1.6
@@ -105,3 +105,20 @@ def test_without_a_floor_sinking_and_floating_are_unknown():
     assert report.sinking is None and report.floating is None and report.implausible == 0
     assert "unknown (no floor)" in format_report(report)
     assert assess(_result(ground=None)).person_frames == 0  # an empty result has nothing implausible
+
+
+def test_with_a_moving_camera_keypoints_are_compared_in_their_own_frames_camera():
+    still = _result(_standing())
+    moving = replace(still, camera_motion=turning_camera(still, pan=8.0, zoom=1.2))
+    person = moving.people[0]
+    world = forward_kinematics(person.rest_joints, person.global_orient, person.body_pose, person.transl).joints
+    seen = moving.camera_motion.in_cameras(person.frames, world)
+    focal = moving.camera_motion.focal_px[moving.camera_motion.slots(person.frames)]
+    keypoints = person.keypoints2d.copy()
+    for joint, coco in SMPL_TO_COCO.items():  # what each frame's turned, zoomed camera saw
+        keypoints[:, coco, :2] = (
+            seen[:, joint, :2] / seen[:, joint, 2:] * focal[:, None] + moving.camera.principal_point
+        )
+    filmed = replace(moving, people=[replace(person, keypoints2d=keypoints)])
+    assert assess(filmed).reprojection_px == pytest.approx(0, abs=1e-6)
+    assert assess(replace(filmed, camera_motion=None)).reprojection_px > 30  # read as a still camera: far off

@@ -17,7 +17,7 @@ from inference_server.camera_motion.tracker import CameraTracker
 from inference_server.camera_motion.world import ClipCamera, people_in_clip_world, people_in_world
 from inference_server.estimators.person_motion import PersonMotion
 from inference_server.tracking.tracker import Track
-from tests.helpers.handheld_scene import PELVIS_HEIGHT, SIZE, HandheldTruth, render_handheld
+from tests.helpers.handheld_scene import FPS, PELVIS_HEIGHT, SIZE, HandheldTruth, render_handheld
 from tests.helpers.synthetic_smpl import REST_JOINTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.blender]
@@ -71,7 +71,7 @@ def _pelvis_errors(people: list[PersonMotion], truth: HandheldTruth) -> np.ndarr
 def test_a_walked_camera_is_measured_from_its_pixels_and_people_stay_where_they_stood(truth):
     turning, tracker = _measured(truth)
     estimates = _estimates(truth)
-    people, camera = people_in_clip_world(estimates, turning, tracker.floor_steps)
+    people, camera = people_in_clip_world(estimates, turning, tracker.floor_steps, 1.0 / FPS)
     assert camera.centres is not None and np.mean(tracker.translating) >= 0.85  # moving from the first floor step on
     rotation_error = np.degrees([Rotation.from_matrix(r @ t.T).magnitude()
                                  for r, t in zip(camera.path.rotations, truth.rotations, strict=True)])  # fmt: skip

@@ -48,7 +48,7 @@ def test_floor_steps_chain_into_every_frames_centre_and_a_turning_camera_gets_no
     rotations, centres, focals = _walk(count)
     steps = [FloorStep(s, s + 4, _floor_homography(rotations, centres, focals, s, s + 4)) for s in range(0, 12, 4)]
     path = CameraPath(rotations=rotations, focals=focals, reliable=np.ones(count, bool))
-    moved = with_translation(path, steps, FLOOR, CENTRE)
+    moved = with_translation(path, steps, FLOOR, CENTRE, row_seconds=0.04)
     assert moved.moved[[4, 8, 12]].all() and not moved.moved[[1, 2, 3]].any()
     at_steps = [0, 4, 8, 12]
     np.testing.assert_allclose(moved.centres[at_steps], centres[at_steps], atol=1e-9)
@@ -58,7 +58,7 @@ def test_floor_steps_chain_into_every_frames_centre_and_a_turning_camera_gets_no
     # the same steps from a camera that only turns: no translation is invented
     still = np.zeros((count, 3))
     turning = [FloorStep(s, s + 4, _floor_homography(rotations, still, focals, s, s + 4)) for s in range(0, 12, 4)]
-    unmoved = with_translation(path, turning, FLOOR, CENTRE)
+    unmoved = with_translation(path, turning, FLOOR, CENTRE, row_seconds=0.04)
     assert not unmoved.moved.any() and np.abs(unmoved.centres).max() == 0.0
 
 
@@ -68,5 +68,18 @@ def test_a_floor_step_that_disagrees_with_the_turn_is_not_trusted():
     wrong = Rotation.from_euler("y", 5.0, degrees=True).as_matrix() @ rotations[4]
     bad = _floor_homography(np.array([*rotations[:4], wrong]), centres, focals, 0, 4)
     path = CameraPath(rotations=rotations, focals=focals, reliable=np.ones(count, bool))
-    moved = with_translation(path, [FloorStep(0, 4, bad)], FLOOR, CENTRE)
+    moved = with_translation(path, [FloorStep(0, 4, bad)], FLOOR, CENTRE, row_seconds=0.04)
     assert not moved.moved.any() and np.abs(moved.centres).max() == 0.0
+
+
+def test_a_floor_step_that_could_not_be_measured_moves_at_its_neighbours_speed():
+    count = 17
+    rotations, _, focals = _walk(count)
+    centres = np.linspace(0.0, 1.0, count)[:, None] * [0.4, 0.02, 1.2]  # a steady walk
+    steps = [FloorStep(s, s + 4, _floor_homography(rotations, centres, focals, s, s + 4)) for s in range(0, 16, 4)]
+    steps[1] = FloorStep(4, 8, None)  # a blurred frame: no floor homography from row 4 to row 8
+    path = CameraPath(rotations=rotations, focals=focals, reliable=np.ones(count, bool))
+    moved = with_translation(path, steps, FLOOR, CENTRE, row_seconds=0.04)
+    error = np.linalg.norm(moved.centres - centres, axis=1)
+    assert not moved.moved[8] and moved.moved[[4, 12, 16]].all()
+    assert error.max() < 1e-3  # held still instead, every row after 8 would be the step's 32 cm off

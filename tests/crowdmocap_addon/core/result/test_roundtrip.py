@@ -133,6 +133,17 @@ def test_a_damaged_camera_path_is_refused(tmp_path, capture, mutate, message):
         read_result(path)
 
 
+@pytest.mark.parametrize("measured", [np.full(1, 256), np.full(1, 0.7)])
+def test_the_writer_refuses_measured_flags_that_are_not_0_or_1(tmp_path, capture, measured):
+    capture.camera_motion = turning_camera(capture)
+    flags = capture.camera_motion.measured.astype(measured.dtype)
+    flags[0] = measured[0]
+    capture.camera_motion.measured = flags
+    with pytest.raises(ResultFormatError, match="'measured' must hold 0"):
+        write_result(tmp_path / "bad.npz", capture)
+    assert not (tmp_path / "bad.npz").exists()
+
+
 def test_capture_without_ground_or_people_round_trips(tmp_path):
     empty = make_capture(people=0, with_ground=False)
     back = read_result(write_result(tmp_path / "e.npz", empty))
