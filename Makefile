@@ -30,7 +30,7 @@ $(READY): pyproject.toml
 	@test -n "$(PYTHON311)" || { echo "error: Python 3.11 not found (python3.11)"; exit 1; }
 	test -x $(VENV)/bin/python || $(PYTHON311) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install $(PIP_QUIET) "torch==2.13.0"
-	$(VENV)/bin/python -m pip install $(PIP_QUIET) -e ".[server,blender,test]"
+	$(VENV)/bin/python -m pip install $(PIP_QUIET) -e ".[server,blender,test,cluster]"
 	$(VENV)/bin/crowdmocap-server models fetch nanodet-g --if-missing
 	$(VENV)/bin/crowdmocap-server models fetch blazepose-full --if-missing
 	touch $@

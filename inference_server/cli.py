@@ -17,6 +17,7 @@ from crowdmocap_addon.core.body.smpl_file import GENDERS, SmplModelError
 from crowdmocap_addon.core.result.schema import ResultFormatError
 
 from . import __version__
+from .cli_batch import add_batch_command
 from .cli_process import add_process_command
 from .estimators.crowdnet.errors import CheckpointError
 from .model_files.catalogue import UnknownModelError
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     add_process_command(commands)
+    add_batch_command(commands)
     version = commands.add_parser("version", help="print the version")
     version.set_defaults(run=_cmd_version)
 
@@ -220,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, *, capture: Callable[..., Any] | None = None) -> int:
-    """Run one command; ``capture`` replaces ``run_capture`` for ``process`` and the server's worker.
+    """Run one command; ``capture`` replaces ``run_capture`` for ``process``, ``batch`` and the server's worker.
 
     The one seam for running the real commands on other stages (tests replay recorded 2D poses here).
     """

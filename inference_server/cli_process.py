@@ -46,7 +46,7 @@ def json_progress(stream: TextIO = sys.stdout):
     return report
 
 
-def _options(args: argparse.Namespace) -> CaptureOptions:
+def capture_options(args: argparse.Namespace) -> CaptureOptions:
     given = lambda v: None if v is None else str(v)  # noqa: E731
     shared = {name: getattr(args, name) for name in on(CLI, CAPTURE_OPTIONS)}
     return CaptureOptions(
@@ -86,7 +86,7 @@ def _cmd_process(args: argparse.Namespace) -> int:
     capture = getattr(args, "capture", None) or run_capture
     progress = json_progress() if args.json else TerminalProgress()
     try:
-        summary = capture(args.video, args.output, _options(args), preview=args.preview, progress=progress)
+        summary = capture(args.video, args.output, capture_options(args), preview=args.preview, progress=progress)
     except OptionsError as exc:
         return _fail(args, EXIT_USAGE, "options", str(exc))
     except PipelineError as exc:
@@ -125,7 +125,13 @@ def add_process_command(commands: argparse._SubParsersAction) -> None:
         "--preview", type=Path, metavar="OUT.mp4", help="also write the footage with skeletons and ids"
     )
     process.add_argument("--json", action="store_true", help="print progress and the outcome as JSON lines on stdout")
-    models = process.add_argument_group("models")
+    add_capture_arguments(process)
+    process.set_defaults(run=_cmd_process)
+
+
+def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
+    """Every capture option as a flag (``process`` and ``batch`` take the same); ``capture_options`` reads them."""
+    models = parser.add_argument_group("models")
     _add_option(models, CAPTURE_OPTIONS["pose_backend"])
     models.add_argument("--pose-model", type=Path, help="RTMO or RTMPose .onnx file")
     models.add_argument("--detector-model", type=Path,
@@ -136,7 +142,7 @@ def add_process_command(commands: argparse._SubParsersAction) -> None:
     models.add_argument("--smpl-model", type=Path, help="SMPL model file or folder (exact body shapes)")
     models.add_argument("--vposer", type=Path, help="VPoser v1.0 folder, if the checkpoint lacks its decoder")
     models.add_argument("--models-dir", type=Path, help="models folder (default: $CROWDMOCAP_MODELS or user data)")
-    run = process.add_argument_group("what to process")
+    run = parser.add_argument_group("what to process")
     run.add_argument("--device", choices=DEVICES, default="auto", help="where 3DCrowdNet runs (default auto)")
     run.add_argument("--start", type=int, default=0, help="first frame (default 0)")
     run.add_argument("--stop", type=int, help="stop before this frame (default: the end)")
@@ -144,7 +150,7 @@ def add_process_command(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--max-people", type=int, help="keep the N people seen longest")
     for name in ("min_track_length", "relink", "tracked_regions", "rois", "batch_size", "precision"):
         _add_option(run, CAPTURE_OPTIONS[name])
-    motion = process.add_argument_group("motion and camera")
+    motion = parser.add_argument_group("motion and camera")
     for name in ("smoothing", "foot_lock", "ground_feet", "fix_facing", "temporal_fit", "fit_smoothness",
                  "still_camera"):  # fmt: skip
         _add_option(motion, CAPTURE_OPTIONS[name])
@@ -153,4 +159,3 @@ def add_process_command(commands: argparse._SubParsersAction) -> None:
     focal.add_argument("--focal-mm", type=float, help="focal length in mm (needs --sensor-width-mm)")
     focal.add_argument("--fov", type=float, metavar="DEGREES", help="horizontal field of view")
     motion.add_argument("--sensor-width-mm", type=float, help="sensor width in mm, with --focal-mm")
-    process.set_defaults(run=_cmd_process)

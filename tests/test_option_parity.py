@@ -30,11 +30,21 @@ CLI_ONLY = {
 HTTP_NOT_CAPTURE = {"preview"}  # a job's own request, not a capture choice
 
 
-def _process_parser() -> argparse.ArgumentParser:
+def _process_parser(command: str = "process") -> argparse.ArgumentParser:
     from inference_server.cli import build_parser
 
     commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    return commands.choices["process"]
+    return commands.choices[command]
+
+
+def test_batch_takes_every_capture_flag_of_process_with_the_same_defaults():
+    def capture_flags(command: str) -> dict[str, tuple]:
+        own = {"help", "video", "output", "preview", "json", "inputs", "address", "num_cpus", "cpus_per_clip",
+               "gpus_per_clip"}  # fmt: skip
+        return {a.dest: (tuple(a.option_strings), a.default, a.choices) for a in _process_parser(command)._actions
+                if a.dest not in own}  # fmt: skip
+
+    assert capture_flags("batch") == capture_flags("process")
 
 
 def test_capture_options_are_the_table_plus_the_reasoned_cli_only_fields():
@@ -94,7 +104,7 @@ def test_cli_process_flags_carry_the_tables_defaults():
 
 def test_every_cli_option_reaches_the_capture(tmp_path):
     """Each table flag, given a non-default value on the command line, arrives in CaptureOptions."""
-    from inference_server.cli_process import _options
+    from inference_server.cli_process import capture_options
 
     argv = ["process", str(tmp_path / "clip.mp4"), "-o", str(tmp_path / "r.npz")]
     wanted = {}
@@ -109,7 +119,7 @@ def test_every_cli_option_reaches_the_capture(tmp_path):
                 value = min(value, option.kind(option.maximum))
             argv += [f"--{flag}", str(value)]
             wanted[name] = value
-    options = _options(_process_parser().parse_args(argv[1:]))
+    options = capture_options(_process_parser().parse_args(argv[1:]))
     assert {name: getattr(options, name) for name in wanted} == wanted
 
 

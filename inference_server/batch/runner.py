@@ -1,0 +1,200 @@
+"""``run_batch``: every clip a Ray task, each result written as it comes back, progress across the batch.
+
+Ray places the tasks: each asks for the CPUs (and GPUs, when the cluster has them) one capture needs, so
+a laptop runs two or four at once and a cluster as many as it holds. Ray runs embedded for the batch by
+default (no set-up) or joins a running cluster by address. Finished clips are skipped on a re-run
+(``manifest.py``); a clip that fails is recorded with its reason and the batch goes on; a worker that
+dies is retried; Ctrl-C cancels what is running and writes nothing more than the finished clips.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..footage.reader import FootageError, open_footage
+from ..pipeline.options import CaptureOptions
+from .inputs import Clip
+from .manifest import ClipRecord, fingerprint, read_manifest, write_atomically, write_manifest
+
+MAX_RETRIES = 2  # a worker lost mid-capture (a native crash, a node gone) is tried again this many times
+PROGRESS_INTERVAL_S = 2.0
+
+
+class BatchCancelledError(Exception):
+    """The batch was interrupted; finished clips are kept, the rest are marked cancelled."""
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """Where the batch stands: clips by state, the frame rate so far and the time left at that rate."""
+
+    total: int
+    done: int
+    failed: int
+    skipped: int
+    running: int
+    frames_per_s: float
+    eta_s: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"event": "batch", **self.__dict__}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resources:
+    """What each clip's task asks Ray for; ``gpus=None`` is one GPU when the cluster has any, else none."""
+
+    cpus: float = 1.0
+    gpus: float | None = None
+
+
+ProgressCallback = Callable[[dict[str, Any]], None]
+
+
+def _frames(clip: Path, options: CaptureOptions) -> int:
+    """How many frames the capture of ``clip`` will process (raises FootageError for footage it cannot open)."""
+    count = open_footage(clip).info.frame_count
+    stop = count if options.stop is None else min(options.stop, count)
+    return len(range(options.start, stop, options.stride))
+
+
+def plan_batch(clips: Sequence[Clip], out_dir: Path, options: CaptureOptions) -> tuple[list[ClipRecord], list[int]]:
+    """Every clip's record and the frames each will process (0 for clips skipped or refused now): clips
+    already done with the same fingerprint are skipped, clips whose footage cannot be opened fail now."""
+    previous = read_manifest(out_dir)
+    settings = options.as_dict()
+    records, frames = [], []
+    for clip in clips:
+        record = ClipRecord(input=str(clip.path), result=clip.result_name)
+        try:
+            record.fingerprint = fingerprint(clip.path, settings)
+            count = _frames(clip.path, options)
+        except (OSError, FootageError) as exc:
+            record.status, record.error, count = "failed", str(exc), 0
+        old = previous.get(clip.result_name)
+        finished = old is not None and old.status in ("done", "skipped") and old.fingerprint == record.fingerprint
+        if record.status == "pending" and finished and (out_dir / clip.result_name).is_file():
+            record, count = ClipRecord(**{**old.__dict__, "status": "skipped"}), 0
+        records.append(record)
+        frames.append(count)
+    return records, frames
+
+
+def _connect(address: str | None, num_cpus: int | None) -> bool:
+    """Join the cluster at ``address``, or start Ray embedded; True when this call started it."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    if address:
+        ray.init(address=address, log_to_driver=False, configure_logging=False)
+    else:
+        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    return True
+
+
+def _gpus(resources: Resources) -> float:
+    import ray
+
+    if resources.gpus is not None:
+        return resources.gpus
+    return 1.0 if ray.cluster_resources().get("GPU", 0.0) >= 1.0 else 0.0
+
+
+def _summary(records: list[ClipRecord], started: float) -> dict[str, Any]:
+    counts = {state: sum(r.status == state for r in records) for state in ("done", "skipped", "failed", "cancelled")}
+    return {"clips": len(records), **counts, "seconds": round(time.monotonic() - started, 3)}
+
+
+def run_batch(
+    clips: Sequence[Clip],
+    out_dir: str | Path,
+    options: CaptureOptions,
+    *,
+    address: str | None = None,
+    num_cpus: int | None = None,
+    resources: Resources = Resources(),
+    progress: ProgressCallback | None = None,
+    capture: Callable[..., Any] | None = None,
+) -> list[ClipRecord]:
+    """Capture every clip into ``out_dir`` (``<name>.npz`` each, and ``batch.json``); returns the records.
+
+    ``capture`` replaces ``run_capture`` in the workers (it must pickle). Raises BatchCancelledError on Ctrl-C.
+    """
+    import ray
+
+    from .task import capture_clip
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    records, frames = plan_batch(clips, folder, options)
+    report = progress or (lambda event: None)
+    todo = [i for i, r in enumerate(records) if r.status == "pending"]
+    write_manifest(folder, records, _summary(records, started))
+    for index, record in enumerate(records):
+        if record.status != "pending":
+            report({"event": "clip", "name": clips[index].name, **record.__dict__})
+    if not todo:
+        return records
+    own_ray = _connect(address, num_cpus)
+    settings, done_frames = options.as_dict(), 0
+    try:
+        task = ray.remote(capture_clip).options(num_cpus=resources.cpus, num_gpus=_gpus(resources),
+                                                max_retries=MAX_RETRIES, retry_exceptions=False)  # fmt: skip
+        running = {task.remote(str(clips[i].path), settings, capture): i for i in todo}
+        try:
+            while running:
+                ready, _ = ray.wait(list(running), num_returns=1, timeout=PROGRESS_INTERVAL_S)
+                for ref in ready:
+                    index = running.pop(ref)
+                    _finish(records[index], ref, folder)
+                    done_frames += frames[index] if records[index].status == "done" else 0
+                    write_manifest(folder, records, _summary(records, started))
+                    report({"event": "clip", "name": clips[index].name, **records[index].__dict__})
+                report(_progress(records, frames, done_frames, len(running), started).as_dict())
+        except KeyboardInterrupt:
+            for ref in running:
+                ray.cancel(ref, force=True)
+            for index in running.values():
+                records[index].status = "cancelled"
+            write_manifest(folder, records, _summary(records, started))
+            raise BatchCancelledError(f"interrupted: {len(running)} clip(s) cancelled, finished ones kept") from None
+    finally:
+        if own_ray:
+            ray.shutdown()
+    return records
+
+
+def _finish(record: ClipRecord, ref: Any, folder: Path) -> None:
+    """Fill ``record`` from a finished task, writing its result file when it succeeded."""
+    import ray
+    from ray.exceptions import RayError
+
+    try:
+        outcome = ray.get(ref)
+    except RayError as exc:  # the worker died more often than it was retried, or the task itself broke
+        record.status, record.error = "failed", f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+        return
+    if "error" in outcome:
+        record.status, record.error = "failed", outcome["error"]
+        return
+    write_atomically(folder / record.result, outcome.pop("data"))
+    record.status, record.error = "done", None
+    for name, value in outcome.items():
+        setattr(record, name, value)
+
+
+def _progress(records: list[ClipRecord], frames: list[int], done_frames: int, running: int,
+              started: float) -> BatchProgress:  # fmt: skip
+    elapsed = max(time.monotonic() - started, 1e-9)
+    rate = done_frames / elapsed
+    left = sum(f for f, r in zip(frames, records, strict=True) if r.status == "pending")
+    return BatchProgress(total=len(records), done=sum(r.status == "done" for r in records),
+                         failed=sum(r.status == "failed" for r in records),
+                         skipped=sum(r.status == "skipped" for r in records), running=running,
+                         frames_per_s=round(rate, 3), eta_s=round(left / rate, 1) if rate > 0 else None)  # fmt: skip
