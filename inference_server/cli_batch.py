@@ -37,7 +37,7 @@ def _json_lines(event: dict[str, Any]) -> None:
 
 def _cmd_batch(args: argparse.Namespace) -> int:
     from .batch.inputs import BatchInputError, find_clips
-    from .batch.runner import BatchCancelledError, Resources, run_batch
+    from .batch.runner import BatchCancelledError, Resources, Segments, run_batch
     from .pipeline import OptionsError
 
     try:
@@ -57,7 +57,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     progress = _json_lines if args.json else BatchTerminal()
     try:
         records = run_batch(clips, args.output, options, address=args.address, num_cpus=args.num_cpus,
-                            resources=resources, progress=progress, capture=args.capture)  # fmt: skip
+                            resources=resources, progress=progress, capture=args.capture,
+                            segments=Segments(frames=args.segment_frames, overlap=args.segment_overlap))  # fmt: skip
     except BatchCancelledError as exc:
         print(f"\ncrowdmocap-server batch: {exc}", file=sys.stderr)
         return EXIT_CANCELLED
@@ -92,5 +93,11 @@ def add_batch_command(commands: argparse._SubParsersAction) -> None:
     cluster.add_argument("--gpus-per-clip", type=float,
                          help="GPUs each capture asks for; fractions share one (default: 1 when the cluster has "
                               "GPUs, else 0)")  # fmt: skip
+    long = batch.add_argument_group("long clips")
+    long.add_argument("--segment-frames", type=int, metavar="N",
+                      help="cut clips of more than N + overlap processed frames into overlapping segments captured in "
+                           "parallel and stitched (cameras that stand still only; default: never cut)")  # fmt: skip
+    long.add_argument("--segment-overlap", type=int, default=50, metavar="M",
+                      help="processed frames neighbouring segments share (default 50)")  # fmt: skip
     add_capture_arguments(batch)
     batch.set_defaults(run=_cmd_batch)

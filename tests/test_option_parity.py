@@ -40,7 +40,7 @@ def _process_parser(command: str = "process") -> argparse.ArgumentParser:
 def test_batch_takes_every_capture_flag_of_process_with_the_same_defaults():
     def capture_flags(command: str) -> dict[str, tuple]:
         own = {"help", "video", "output", "preview", "json", "inputs", "address", "num_cpus", "cpus_per_clip",
-               "gpus_per_clip"}  # fmt: skip
+               "gpus_per_clip", "segment_frames", "segment_overlap"}  # fmt: skip
         return {a.dest: (tuple(a.option_strings), a.default, a.choices) for a in _process_parser(command)._actions
                 if a.dest not in own}  # fmt: skip
 

@@ -34,7 +34,8 @@ class ClipRecord:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     quality: dict[str, float] = field(default_factory=dict)  # share of observed / filled / repaired person-frames
-    worker: str | None = None  # host:pid of the Ray worker that captured it
+    worker: str | None = None  # host:pid of the Ray worker that captured it (that stitched it, when in segments)
+    segments: int = 1  # how many overlapping pieces it was captured in
 
 
 def _sample(path: Path) -> bytes:

@@ -53,6 +53,7 @@ class Resources:
 
 
 ProgressCallback = Callable[[dict[str, Any]], None]
+Factory = Callable[..., Any] | None
 
 
 def _frames(clip: Path, options: CaptureOptions) -> int:
@@ -110,6 +111,96 @@ def _summary(records: list[ClipRecord], started: float) -> dict[str, Any]:
     return {"clips": len(records), **counts, "seconds": round(time.monotonic() - started, 3)}
 
 
+@dataclass(frozen=True, kw_only=True)
+class Segments:
+    """Long clips in overlapping pieces captured in parallel (``pipeline/segments.py``): a clip of more
+    than ``frames + overlap`` processed frames is cut; ``frames=None`` never cuts."""
+
+    frames: int | None = None
+    overlap: int = 50
+
+
+class _Scheduler:
+    """The Ray tasks of a batch: a whole-clip capture per clip, or a clip's segments then their stitch."""
+
+    def __init__(self, clips: Sequence[Clip], options: CaptureOptions, resources: Resources, *, segments: Segments,
+                 capture: Callable[..., Any] | None, pose_backend_factory: Factory) -> None:  # fmt: skip
+        import ray
+
+        from .task import capture_clip, estimate_clip_segment, finish_clip_segments
+
+        self.clips, self.options, self.segments = clips, options, segments
+        self.capture, self.pose_backend_factory = capture, pose_backend_factory
+        wanted = {"num_cpus": resources.cpus, "num_gpus": _gpus(resources), "max_retries": MAX_RETRIES,
+                  "retry_exceptions": False}  # fmt: skip
+        self._whole = ray.remote(capture_clip).options(**wanted)
+        self._piece = ray.remote(estimate_clip_segment).options(**wanted)
+        self._stitch = ray.remote(finish_clip_segments).options(**{**wanted, "num_gpus": 0})  # the clean-up: CPU
+        self.running: dict[Any, tuple[int, str]] = {}  # ref -> (clip index, "whole" | "piece" | "stitch")
+        self._pieces: dict[int, list[Any]] = {}
+        self._ranges: dict[int, list[tuple[int, int]]] = {}
+
+    def submit(self, index: int, frames: int) -> None:
+        path, settings = str(self.clips[index].path), self.options.as_dict()
+        length = self.segments.frames
+        ranges = self._cut(frames) if length is not None and frames > length + self.segments.overlap else None
+        if ranges is None or len(ranges) == 1:
+            self.running[self._whole.remote(path, settings, self.capture)] = (index, "whole")
+            return
+        self._ranges[index], self._pieces[index] = ranges, []
+        for start, stop in ranges:
+            ref = self._piece.remote(path, {**settings, "start": start, "stop": stop}, self.pose_backend_factory)
+            self._pieces[index].append(ref)
+            self.running[ref] = (index, "piece")
+
+    def _cut(self, frames: int) -> list[tuple[int, int]]:
+        from ..pipeline.segments import segment_ranges
+
+        options = self.options
+        stop = options.start + frames * options.stride
+        return segment_ranges(options.start, stop, options.stride, int(self.segments.frames), self.segments.overlap)
+
+    def ready(self, ref: Any) -> tuple[int, Any] | None:
+        """The clip and the finished task whose outcome is the clip's, or None while the clip is not done."""
+        import ray
+
+        index, kind = self.running.pop(ref)
+        if kind != "piece":
+            return index, ref
+        try:
+            outcome = ray.get(ref)
+        except ray.exceptions.RayError:
+            outcome = None
+        if outcome is not None and outcome.get("moving"):  # a moving camera: the clip is captured in one piece
+            self._drop(index)
+            self.running[self._whole.remote(str(self.clips[index].path), self.options.as_dict(), self.capture)] = (
+                index, "whole")  # fmt: skip
+            return None
+        if outcome is None or "error" in outcome:
+            self._drop(index)
+            return index, ref
+        if any(r in self.running for r in self._pieces[index]):
+            return None
+        settings, ranges = self.options.as_dict(), self._ranges[index]
+        self.running[self._stitch.remote(str(self.clips[index].path), settings, ranges, *self._pieces[index])] = (
+            index, "stitch")  # fmt: skip
+        return None
+
+    def _drop(self, index: int) -> None:
+        import ray
+
+        for ref in self._pieces.pop(index, []):
+            if self.running.pop(ref, None) is not None:
+                ray.cancel(ref, force=True)
+
+    def cancel_all(self) -> set[int]:
+        import ray
+
+        for ref in self.running:
+            ray.cancel(ref, force=True)
+        return {index for index, _ in self.running.values()}
+
+
 def run_batch(
     clips: Sequence[Clip],
     out_dir: str | Path,
@@ -118,16 +209,17 @@ def run_batch(
     address: str | None = None,
     num_cpus: int | None = None,
     resources: Resources = Resources(),
+    segments: Segments = Segments(),
     progress: ProgressCallback | None = None,
     capture: Callable[..., Any] | None = None,
+    pose_backend_factory: Callable[..., Any] | None = None,
 ) -> list[ClipRecord]:
     """Capture every clip into ``out_dir`` (``<name>.npz`` each, and ``batch.json``); returns the records.
 
-    ``capture`` replaces ``run_capture`` in the workers (it must pickle). Raises BatchCancelledError on Ctrl-C.
+    ``capture`` replaces ``run_capture`` in the workers for whole clips, ``pose_backend_factory`` the 2D
+    stage of segments (both must pickle). Raises BatchCancelledError on Ctrl-C.
     """
     import ray
-
-    from .task import capture_clip
 
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -142,28 +234,32 @@ def run_batch(
     if not todo:
         return records
     own_ray = _connect(address, num_cpus)
-    settings, done_frames = options.as_dict(), 0
+    done_frames = 0
     try:
-        task = ray.remote(capture_clip).options(num_cpus=resources.cpus, num_gpus=_gpus(resources),
-                                                max_retries=MAX_RETRIES, retry_exceptions=False)  # fmt: skip
-        running = {task.remote(str(clips[i].path), settings, capture): i for i in todo}
+        tasks = _Scheduler(clips, options, resources, segments=segments, capture=capture,
+                           pose_backend_factory=pose_backend_factory)  # fmt: skip
+        for index in todo:
+            tasks.submit(index, frames[index])
         try:
-            while running:
-                ready, _ = ray.wait(list(running), num_returns=1, timeout=PROGRESS_INTERVAL_S)
+            while tasks.running:
+                ready, _ = ray.wait(list(tasks.running), num_returns=1, timeout=PROGRESS_INTERVAL_S)
                 for ref in ready:
-                    index = running.pop(ref)
-                    _finish(records[index], ref, folder)
+                    finished = tasks.ready(ref)
+                    if finished is None:
+                        continue
+                    index, outcome = finished
+                    _finish(records[index], outcome, folder)
                     done_frames += frames[index] if records[index].status == "done" else 0
                     write_manifest(folder, records, _summary(records, started))
                     report({"event": "clip", "name": clips[index].name, **records[index].__dict__})
-                report(_progress(records, frames, done_frames, len(running), started).as_dict())
+                running = len({index for index, _ in tasks.running.values()})
+                report(_progress(records, frames, done_frames, running, started).as_dict())
         except KeyboardInterrupt:
-            for ref in running:
-                ray.cancel(ref, force=True)
-            for index in running.values():
+            cancelled = tasks.cancel_all()
+            for index in cancelled:
                 records[index].status = "cancelled"
             write_manifest(folder, records, _summary(records, started))
-            raise BatchCancelledError(f"interrupted: {len(running)} clip(s) cancelled, finished ones kept") from None
+            raise BatchCancelledError(f"interrupted: {len(cancelled)} clip(s) cancelled, finished ones kept") from None
     finally:
         if own_ray:
             ray.shutdown()

@@ -45,3 +45,37 @@ def capture_clip(clip: str, options: dict[str, Any], capture: Callable[..., Any]
         return {"data": out.read_bytes(), "people": summary.people, "frames": summary.frames,
                 "seconds": round(summary.seconds, 3), "warnings": list(summary.warnings),
                 "quality": quality_shares(out), "worker": f"{socket.gethostname()}:{os.getpid()}"}  # fmt: skip
+
+
+def estimate_clip_segment(clip: str, options: dict[str, Any],
+                          pose_backend_factory: Callable[..., Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """One segment of a long clip (``options`` carry its start and stop): its people, not yet cleaned up,
+    or the error that stopped it (``moving``: the camera moves, so the clip is to be captured whole)."""
+    from ..pipeline import CaptureOptions, OptionsError, PipelineError
+    from ..pipeline.segments import MOVING_CAMERA, estimate_segment
+
+    extra = {} if pose_backend_factory is None else {"pose_backend_factory": pose_backend_factory}
+    try:
+        return {"estimated": estimate_segment(clip, CaptureOptions.from_dict(options), **extra)}
+    except (OptionsError, PipelineError) as exc:
+        return {"error": str(exc), "moving": MOVING_CAMERA in str(exc)}
+
+
+def finish_clip_segments(clip: str, options: dict[str, Any], ranges: list[tuple[int, int]],
+                         *segments: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """The clip's result from its segments' people (each ``estimate_clip_segment``'s outcome), as
+    ``capture_clip`` returns it."""
+    from ..pipeline import CaptureOptions, OptionsError, PipelineError
+    from ..pipeline.segments import finish_segments
+
+    with tempfile.TemporaryDirectory(prefix="crowdmocap-batch-") as folder:
+        out = Path(folder) / "result.npz"
+        try:
+            summary = finish_segments(clip, out, CaptureOptions.from_dict(options), [s["estimated"] for s in segments],
+                                      ranges)  # fmt: skip
+        except (OptionsError, PipelineError) as exc:
+            return {"error": str(exc)}
+        return {"data": out.read_bytes(), "people": summary.people, "frames": summary.frames,
+                "seconds": round(summary.seconds, 3), "warnings": list(summary.warnings),
+                "quality": quality_shares(out), "worker": f"{socket.gethostname()}:{os.getpid()}",
+                "segments": len(ranges)}  # fmt: skip

@@ -6,10 +6,12 @@ import contextlib
 import logging
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import metadata
 from pathlib import Path
+from typing import TypeVar
 
 import av
 import numpy as np
@@ -57,6 +59,7 @@ from .progress import (
 from .stream import pose_and_track
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 VERSIONED_PACKAGES = ("numpy", "torch", "mediapipe", "onnxruntime", "av", "opencv-contrib-python", "smplx")
 
 
@@ -183,13 +186,18 @@ def run_capture(
     cancel.check()
     result_path, preview_path = write(plan, captured, result, output, preview=preview, progress=progress,
                                       cancel=cancel)  # fmt: skip
+    return summary_of(plan, captured, result_path, preview_path, seconds=time.monotonic() - started)
+
+
+def summary_of(plan: CapturePlan, captured: Captured, result_path: Path, preview_path: Path | None, *,
+               seconds: float = 0.0) -> CaptureSummary:  # fmt: skip
+    """What a finished capture reports: the files, the people and frames, the models, every warning."""
     warnings = list(plan.models.warnings) + captured.warnings + plan.clip.warnings
     if not captured.people:
         warnings.append("no person was tracked long enough (see --min-track-length, and the preview video)")
     return CaptureSummary(result_path=result_path, preview_path=preview_path, people=len(captured.people),
                           frames=captured.frames, estimator=plan.models.estimator,
-                          pose_backend=plan.models.pose_backend, warnings=warnings,
-                          seconds=time.monotonic() - started)  # fmt: skip
+                          pose_backend=plan.models.pose_backend, warnings=warnings, seconds=seconds)  # fmt: skip
 
 
 def plan_capture(footage: str | Path, options: CaptureOptions) -> CapturePlan:
@@ -248,8 +256,13 @@ def capture(
     plan: CapturePlan, factories: _Factories, progress: ProgressCallback | None, cancel: CancelToken
 ) -> Captured:
     """Run the stages; a failure of any part that is not the pipeline's own becomes a PipelineError."""
+    return guarded(plan, lambda: _capture(plan, factories, progress, cancel))
+
+
+def guarded(plan: CapturePlan, stages: Callable[[], T]) -> T:
+    """``stages()``, with a failure of any part that is not the pipeline's own made a PipelineError."""
     try:
-        return _capture(plan, factories, progress, cancel)
+        return stages()
     except (PipelineCancelled, PipelineError, OptionsError):
         raise
     except (CheckpointError, SmplModelError, OnnxModelError, FootageError) as exc:
@@ -314,9 +327,27 @@ def write(
     return result_path, preview_path
 
 
+@dataclass(frozen=True, kw_only=True)
+class Estimated:
+    """What the streaming pass and the estimators made: every person's motion in the clip's world, before
+    the clean-up (which needs the whole clip at once: ``finish``)."""
+
+    people: list[PersonMotion]
+    frames: int  # processed
+    body_kind: str
+    warnings: list[str]
+    camera: ClipCamera | None  # None: the camera stood still (or was told to)
+
+
 def _capture(plan: CapturePlan, factories: _Factories, progress: ProgressCallback | None,
              cancel: CancelToken) -> Captured:  # fmt: skip
     """Stream poses (and 3DCrowdNet's crops) through the clip once, then build every person's motion."""
+    return finish(plan, estimate(plan, factories, progress, cancel), progress, cancel)
+
+
+def estimate(plan: CapturePlan, factories: _Factories, progress: ProgressCallback | None,
+             cancel: CancelToken) -> Estimated:  # fmt: skip
+    """The streaming pass (2D poses, tracks, the camera, 3DCrowdNet's crops) and every person's 3D motion."""
     options, camera, clip, total = plan.options, plan.camera, plan.clip, plan.total
     smpl = _load_smpl(plan.models) if plan.models.estimator == "lift" else None
     predictor = None
@@ -361,6 +392,14 @@ def _capture(plan: CapturePlan, factories: _Factories, progress: ProgressCallbac
         if any(camera_tracker.translating) and clip_camera.centres is None:
             warnings.append("camera: the footage shows the camera moving (parallax), but no floor was found under "
                             "the people to measure how far: their paths carry the camera's movement")  # fmt: skip
+    return Estimated(people=people, frames=processed, body_kind="smpl" if smpl is not None else "standin",
+                     warnings=warnings, camera=clip_camera)  # fmt: skip
+
+
+def finish(plan: CapturePlan, estimated: Estimated, progress: ProgressCallback | None,
+           cancel: CancelToken) -> Captured:  # fmt: skip
+    """The clean-up of everyone's motion over the whole clip, then their keypoints back in the image."""
+    options, camera, clip, people = plan.options, plan.camera, plan.clip, estimated.people
     settings = MotionSettings(fps=float(clip.info.fps) / options.stride, smoothing=options.smoothing,
                               foot_lock=options.foot_lock, ground_feet=options.ground_feet,
                               fix_facing=options.fix_facing, temporal_fit=options.temporal_fit,
@@ -368,10 +407,11 @@ def _capture(plan: CapturePlan, factories: _Factories, progress: ProgressCallbac
     motion_meter = StageMeter("motion", len(people), "people", progress)
     finished, ground = finish_people(people, camera, settings, motion_meter, cancel)
     motion_meter.finish()  # a fast stage may never have reached its reporting interval
+    clip_camera = estimated.camera
     if clip_camera is not None:
         finished = people_in_image(finished, clip_camera)
-    return Captured(people=finished, ground=ground, frames=processed,
-                    body_kind="smpl" if smpl is not None else "standin", warnings=warnings,
+    return Captured(people=finished, ground=ground, frames=estimated.frames, body_kind=estimated.body_kind,
+                    warnings=list(estimated.warnings),
                     camera_motion=None if clip_camera is None else clip_camera.motion())  # fmt: skip
 
 

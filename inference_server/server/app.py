@@ -45,7 +45,11 @@ def create_app(
         from ..pipeline.run import run_capture
 
         runner = run_capture
-    if isolated:
+    if settings.ray_address:  # a Ray worker is the job's own process: a crash there fails the job only
+        from .ray_runner import RayRunner
+
+        runner = RayRunner(runner, settings.ray_address)
+    elif isolated:
         from .capture_process import IsolatedRunner
 
         runner = IsolatedRunner(runner)

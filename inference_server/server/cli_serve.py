@@ -35,7 +35,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             allowed_paths=tuple(args.allow_path), max_upload_mb=args.max_upload_mb,
             upload_keep_hours=args.upload_keep_hours,
             require_token=args.require_token, allowed_hosts=tuple(args.allow_host), models_dir=args.models_dir,
-            device=args.device,
+            device=args.device, ray_address=args.ray_address,
         )  # fmt: skip
     except ValidationError as exc:
         for problem in exc.errors():
@@ -97,4 +97,7 @@ def add_serve_command(commands: Any) -> None:
         "--models-dir", type=Path, help="models folder (default: $CROWDMOCAP_MODELS, else the user data folder)"
     )
     serve.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where jobs run")
+    serve.add_argument("--ray-address", metavar="ADDRESS",
+                       help="run each job as a task on Ray: local (started in the server), auto, or ray://HEAD:10001 "
+                            "(needs crowdmocap[cluster]; docs/batch.md)")  # fmt: skip
     serve.set_defaults(run=_cmd_serve)

@@ -62,6 +62,7 @@ class ServerSettings(BaseModel):
     allowed_hosts: tuple[str, ...] = ()
     models_dir: Path | None = None  # None: $CROWDMOCAP_MODELS, else the platform default
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    ray_address: str | None = None  # run each job as a Ray task there ("local": Ray started in the server)
 
     @field_validator("data_dir", "models_dir")
     @classmethod

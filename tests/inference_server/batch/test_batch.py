@@ -102,6 +102,24 @@ def test_a_worker_killed_mid_capture_is_retried(local_ray, tmp_path):
     assert record.status == "done" and read_result(tmp_path / "out" / "crash.npz").people
 
 
+def test_a_long_clip_is_captured_in_segments_in_parallel_and_stitched_into_the_single_runs_people(local_ray, tmp_path):
+    from inference_server.batch.runner import Segments
+    from tests.helpers.recorded_poses import AnnouncedReplay
+
+    clips = _clips(tmp_path / "in", names=("long",))
+    options = CaptureOptions(temporal_fit=False)  # without the whole-motion fit a stitch is exact (test_segments.py)
+    (record,) = run_batch(clips, tmp_path / "out", options, segments=Segments(frames=40, overlap=20),
+                          pose_backend_factory=AnnouncedReplay(STREET_POSES))  # fmt: skip
+    assert record.status == "done" and record.segments == 2 and record.frames == 100
+    single = replaying_capture(STREET_POSES)(STREET, tmp_path / "single.npz", options)
+    stitched, reference = read_result(tmp_path / "out" / "long.npz"), read_result(single.result_path)
+    assert len(stitched.people) == len(reference.people) and stitched.ground == reference.ground
+    for person, same in zip(sorted(stitched.people, key=lambda p: int(p.frames[0])),
+                            sorted(reference.people, key=lambda p: int(p.frames[0])), strict=True):  # fmt: skip
+        np.testing.assert_array_equal(person.frames, same.frames)
+        np.testing.assert_allclose(person.transl, same.transl, atol=1e-6)
+
+
 def test_ctrl_c_cancels_what_is_running_and_leaves_no_partial_files(tmp_path):
     _clips(tmp_path / "in", names=("a", "b", "c"))
     command = server_command("batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--stop", "8",

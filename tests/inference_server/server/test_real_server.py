@@ -292,3 +292,26 @@ def test_a_remote_bind_needs_the_token_and_paths_stay_inside_allowed_folders(sta
     server.stop()
     again = start_server("--allow-path", str(allowed), host="0.0.0.0")
     assert token not in again.output() and token_file.read_text().strip() == token  # kept, not shown again
+
+
+def test_jobs_run_on_ray_with_serve_ray_address(start_server, tmp_path, monkeypatch):
+    """``serve --ray-address local``: each job a task on a Ray started in the server (the Blender panel's
+    captures would run on the cluster the same way); progress, the result and the preview come back."""
+    pytest.importorskip("ray")
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # the Ray workers unpickle the replay from tests/
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    server = start_server("--ray-address", "local")
+    job = server.submit({**QUICK, "preview": True})
+    final = server.follow(job["id"])[-1]
+    assert final["state"] == "done", (final, server.output()[-3000:])
+    stages = {progress["stage"]: progress for progress in final["progress"]}
+    assert stages["poses"]["done"] == stages["poses"]["total"] == 15  # progress relayed from the Ray worker
+    (tmp_path / "capture.npz").write_bytes(server.get(f"/v1/jobs/{job['id']}/result").content)
+    assert len(read_result(tmp_path / "capture.npz").people) == final["summary"]["people"] >= 1
+    assert server.get(f"/v1/jobs/{job['id']}/preview").content[4:8] == b"ftyp"
+    running = server.submit(LONG)
+    server.wait_for(running["id"], lambda job: job["state"] == "running" and job["progress"])
+    assert server.post(f"/v1/jobs/{running['id']}/cancel").status_code == 200  # the Ray task is cancelled
+    assert server.follow(running["id"], timeout=30)[-1]["state"] == "cancelled"
+    assert not (server.data_dir / "jobs" / running["id"] / "result.npz").exists()
+    assert REPLAY_NOTICE in server.output() and "_remote_capture pid=" in server.output()  # a Ray worker ran it
