@@ -16,8 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..batch.manifest import write_atomically
 from ..pipeline.progress import CancelToken, PipelineCancelled, ProgressCallback, ProgressEvent
+from .atomic import atomic_write_bytes
 from .failures import CaptureFailed, failure_of
 from .job_record import JobFailure
 
@@ -93,8 +93,12 @@ class RayRunner:
             raise PipelineCancelled("cancelled")
         if outcome["kind"] == "failed":
             raise CaptureFailed(outcome["failure"])
-        result_path = write_atomically(Path(output), outcome["result"])
-        preview_path = None if outcome["preview"] is None else write_atomically(Path(preview), outcome["preview"])
+        result_path, preview_path = Path(output), None if preview is None else Path(preview)
+        atomic_write_bytes(result_path, outcome["result"])
+        if outcome["preview"] is not None and preview_path is not None:
+            atomic_write_bytes(preview_path, outcome["preview"])
+        else:
+            preview_path = None
         return replace(outcome["summary"], result_path=result_path, preview_path=preview_path)
 
     @staticmethod

@@ -118,6 +118,9 @@ def write_result(path: str | Path, result: CaptureResult) -> Path:
     try:
         with os.fdopen(handle, "wb") as stream:
             np.savez_compressed(stream, **arrays)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temp_name, 0o666 & ~mask)  # mkstemp makes it private: give it the mode any new file gets
         os.replace(temp_name, target)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)

@@ -144,6 +144,18 @@ def test_the_writer_refuses_measured_flags_that_are_not_0_or_1(tmp_path, capture
     assert not (tmp_path / "bad.npz").exists()
 
 
+def test_a_written_result_gets_the_mode_any_new_file_gets(tmp_path, capture):
+    """Readable by the people a shared folder's files are readable by, not the writer alone (mkstemp's 0600)."""
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = write_result(tmp_path / "shared.npz", capture)
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
 def test_capture_without_ground_or_people_round_trips(tmp_path):
     empty = make_capture(people=0, with_ground=False)
     back = read_result(write_result(tmp_path / "e.npz", empty))
