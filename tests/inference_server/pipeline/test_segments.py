@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crowdmocap_addon.core.body.skeleton import forward_kinematics
 from crowdmocap_addon.core.result.reader import read_result
 from inference_server.pipeline.options import CaptureOptions
 from inference_server.pipeline.progress import PipelineError
 from inference_server.pipeline.run import run_capture
 from inference_server.pipeline.segments import estimate_segment, finish_segments, segment_ranges
+from tests.helpers.same_people import pelvis_gaps
 from tests.helpers.street import STREET, street_recording
 
 RANGES = [(0, 60), (40, 100)]
@@ -27,10 +27,6 @@ def test_segment_ranges_overlap_and_cover_the_clip_on_the_stride_grid():
     assert segment_ranges(5, 100, 3, 10, 4) == [(5, 45), (35, 75), (65, 99)]  # frames 5, 8, ..., 98
     with pytest.raises(ValueError, match="at least 1 frame"):
         segment_ranges(0, 100, 1, 0, 5)
-
-
-def _pelvis(person) -> np.ndarray:
-    return forward_kinematics(person.rest_joints, person.global_orient, person.body_pose, person.transl).joints[:, 0]
 
 
 def _captures(tmp_path, **options):
@@ -47,22 +43,10 @@ def _captures(tmp_path, **options):
 
 def _same_people(single, stitched) -> list[np.ndarray]:
     """Per person of the single run, metres from the stitched person showing the same keypoints (5 px)."""
-    errors = []
-    for person in single.people:
-        best = None
-        for other in stitched.people:
-            common, mine, theirs = np.intersect1d(person.frames, other.frames, return_indices=True)
-            if len(common) < 5:
-                continue
-            apart = np.median(
-                np.linalg.norm(person.keypoints2d[mine, :, :2] - other.keypoints2d[theirs, :, :2], axis=-1)
-            )
-            if apart < 5.0 and (best is None or len(common) > best[0]):
-                best = (len(common), other, mine, theirs)
-        assert best is not None, f"person {person.id} of the single run is not in the stitched one"
-        _, other, mine, theirs = best
-        errors.append(np.linalg.norm(_pelvis(person)[mine] - _pelvis(other)[theirs], axis=1))
-    return errors
+    gaps = pelvis_gaps(single.people, stitched.people)
+    missing = [person.id for person, gap in zip(single.people, gaps, strict=True) if gap is None]
+    assert not missing, f"people {missing} of the single run are not in the stitched one"
+    return gaps
 
 
 @pytest.mark.slow
