@@ -221,13 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, capture: Callable[..., Any] | None = None) -> int:
-    """Run one command; ``capture`` replaces ``run_capture`` for ``process``, ``batch`` and the server's worker.
+def main(argv: Sequence[str] | None = None, *, pose_backend_factory: Callable[..., Any] | None = None) -> int:
+    """Run one command; ``pose_backend_factory`` replaces the 2D stage of ``process``, ``batch`` and the
+    server's captures (it must pickle: captures run in other processes).
 
-    The one seam for running the real commands on other stages (tests replay recorded 2D poses here).
+    The one seam for running the real commands on another 2D stage (tests replay recorded poses here).
     """
     args = build_parser().parse_args(argv)
-    args.capture = capture
+    args.pose_backend_factory = pose_backend_factory
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)

@@ -57,8 +57,11 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     progress = _json_lines if args.json else BatchTerminal()
     try:
         records = run_batch(clips, args.output, options, address=args.address, num_cpus=args.num_cpus,
-                            resources=resources, progress=progress, capture=args.capture,
+                            resources=resources, progress=progress, pose_backend_factory=args.pose_backend_factory,
                             segments=Segments(frames=args.segment_frames, overlap=args.segment_overlap))  # fmt: skip
+    except OptionsError as exc:  # a model the options need is not here: refused before any task
+        print(f"crowdmocap-server batch: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except BatchCancelledError as exc:
         print(f"\ncrowdmocap-server batch: {exc}", file=sys.stderr)
         return EXIT_CANCELLED
@@ -89,10 +92,11 @@ def add_batch_command(commands: argparse._SubParsersAction) -> None:
     cluster = batch.add_argument_group("Ray")
     cluster.add_argument("--address", help="a running Ray cluster: auto, or ray://HEAD:10001 (default: start one)")
     cluster.add_argument("--num-cpus", type=int, help="CPUs of the Ray started for the run (default: all)")
-    cluster.add_argument("--cpus-per-clip", type=float, default=1.0, help="CPUs each capture asks for (default 1)")
+    cluster.add_argument("--cpus-per-clip", type=float, default=1.0, help="CPUs per task of a clip (default 1)")
     cluster.add_argument("--gpus-per-clip", type=float,
-                         help="GPUs each capture asks for; fractions share one (default: 1 when the cluster has "
-                              "GPUs, else 0)")  # fmt: skip
+                         help="GPUs each clip's estimate (2D poses, 3DCrowdNet) asks for; fractions share one "
+                              "(default: 1 when the cluster has GPUs and 3DCrowdNet runs, else 0); the clean-up "
+                              "asks for none")  # fmt: skip
     long = batch.add_argument_group("long clips")
     long.add_argument("--segment-frames", type=int, metavar="N",
                       help="cut clips of more than N + overlap processed frames into overlapping segments captured in "

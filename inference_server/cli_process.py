@@ -83,10 +83,12 @@ def _fail(args: argparse.Namespace, code: int, kind: str, message: str, **extra:
 def _cmd_process(args: argparse.Namespace) -> int:
     from .pipeline import OptionsError, PipelineError, run_capture
 
-    capture = getattr(args, "capture", None) or run_capture
+    replaced = getattr(args, "pose_backend_factory", None)
+    stage = {} if replaced is None else {"pose_backend_factory": replaced}
     progress = json_progress() if args.json else TerminalProgress()
     try:
-        summary = capture(args.video, args.output, capture_options(args), preview=args.preview, progress=progress)
+        summary = run_capture(args.video, args.output, capture_options(args), preview=args.preview,
+                              progress=progress, **stage)  # fmt: skip
     except OptionsError as exc:
         return _fail(args, EXIT_USAGE, "options", str(exc))
     except PipelineError as exc:

@@ -34,8 +34,9 @@ class ClipRecord:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     quality: dict[str, float] = field(default_factory=dict)  # share of observed / filled / repaired person-frames
-    worker: str | None = None  # host:pid of the Ray worker that captured it (that stitched it, when in segments)
+    worker: str | None = None  # host:pid of the Ray worker that finished it (stitched, cleaned up, wrote it)
     segments: int = 1  # how many overlapping pieces it was captured in
+    resources: dict[str, dict[str, float]] = field(default_factory=dict)  # what Ray gave its estimate and finish
 
 
 def _sample(path: Path) -> bytes:

@@ -1,10 +1,13 @@
-"""``run_batch``: every clip a Ray task, each result written as it comes back, progress across the batch.
+"""``run_batch``: every clip as Ray tasks, each result written as it comes back, progress across the batch.
 
-Ray places the tasks: each asks for the CPUs (and GPUs, when the cluster has them) one capture needs, so
-a laptop runs two or four at once and a cluster as many as it holds. Ray runs embedded for the batch by
-default (no set-up) or joins a running cluster by address. Finished clips are skipped on a re-run
-(``manifest.py``); a clip that fails is recorded with its reason and the batch goes on; a worker that
-dies is retried; Ctrl-C cancels what is running and writes nothing more than the finished clips.
+A clip is two kinds of task (``task.py``): its estimate (one, or one per segment of a long clip), which
+asks for the GPU when 3DCrowdNet runs, then its finish (stitch, clean-up, result), which asks for none.
+Ray places them where the resources are, so a laptop runs two or four at once and a cluster as many as
+it holds, and a GPU is free for the next clip's estimate while this one is cleaned up. Ray runs embedded
+for the batch by default (no set-up) or joins a running cluster by address. Finished clips are skipped
+on a re-run (``manifest.py``); a clip that fails is recorded with its reason and the batch goes on; a
+worker that dies is retried; Ctrl-C cancels what is running and writes nothing more than the finished
+clips.
 """
 
 from __future__ import annotations
@@ -46,10 +49,36 @@ class BatchProgress:
 
 @dataclass(frozen=True, kw_only=True)
 class Resources:
-    """What each clip's task asks Ray for; ``gpus=None`` is one GPU when the cluster has any, else none."""
+    """What each clip's GPU stage asks Ray for; ``gpus=None``: one GPU when the cluster has any and the
+    capture runs 3DCrowdNet (or was told ``--device cuda``), else none."""
 
     cpus: float = 1.0
     gpus: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Placement:
+    """The Ray options of a clip's two kinds of task, and where the clean-up's fit runs.
+
+    The estimate (decoding, 2D poses, tracking, 3DCrowdNet) holds the GPU; the clean-up holds none and fits
+    on the CPU, unless the options asked for CUDA by name: then it holds the estimate's GPUs and fits there.
+    """
+
+    estimate: dict[str, float]
+    finish: dict[str, float]
+    fit_device: str | None  # None: the options' own device
+
+
+def place(resources: Resources, options: CaptureOptions, *, estimator: str, cluster_gpus: float) -> Placement:
+    """The placement of a batch's tasks: ``estimator`` as the capture resolves it, ``cluster_gpus`` the
+    cluster's total."""
+    named_cuda = options.device.startswith("cuda")
+    wants_gpu = options.device != "cpu" and (estimator == "crowdnet" or named_cuda)
+    gpus = resources.gpus if resources.gpus is not None else (1.0 if wants_gpu and cluster_gpus >= 1 else 0.0)
+    fit_on_gpu = named_cuda and options.temporal_fit
+    return Placement(estimate={"num_cpus": resources.cpus, "num_gpus": gpus},
+                     finish={"num_cpus": resources.cpus, "num_gpus": gpus if fit_on_gpu else 0.0},
+                     fit_device=None if fit_on_gpu or not options.temporal_fit else "cpu")  # fmt: skip
 
 
 ProgressCallback = Callable[[dict[str, Any]], None]
@@ -98,14 +127,6 @@ def _connect(address: str | None, num_cpus: int | None) -> bool:
     return True
 
 
-def _gpus(resources: Resources) -> float:
-    import ray
-
-    if resources.gpus is not None:
-        return resources.gpus
-    return 1.0 if ray.cluster_resources().get("GPU", 0.0) >= 1.0 else 0.0
-
-
 def _summary(records: list[ClipRecord], started: float) -> dict[str, Any]:
     counts = {state: sum(r.status == state for r in records) for state in ("done", "skipped", "failed", "cancelled")}
     return {"clips": len(records), **counts, "seconds": round(time.monotonic() - started, 3)}
@@ -121,51 +142,54 @@ class Segments:
 
 
 class _Scheduler:
-    """The Ray tasks of a batch: a whole-clip capture per clip, or a clip's segments then their stitch."""
+    """The Ray tasks of a batch: per clip, its parts' estimates (one part, or its segments), then its finish."""
 
-    def __init__(self, clips: Sequence[Clip], options: CaptureOptions, resources: Resources, *, segments: Segments,
-                 capture: Callable[..., Any] | None, pose_backend_factory: Factory) -> None:  # fmt: skip
+    def __init__(self, clips: Sequence[Clip], options: CaptureOptions, placement: Placement, *, segments: Segments,
+                 pose_backend_factory: Factory) -> None:  # fmt: skip
         import ray
 
-        from .task import capture_clip, estimate_clip_segment, finish_clip_segments
+        from .task import estimate_part, finish_clip
 
         self.clips, self.options, self.segments = clips, options, segments
-        self.capture, self.pose_backend_factory = capture, pose_backend_factory
-        wanted = {"num_cpus": resources.cpus, "num_gpus": _gpus(resources), "max_retries": MAX_RETRIES,
-                  "retry_exceptions": False}  # fmt: skip
-        self._whole = ray.remote(capture_clip).options(**wanted)
-        self._piece = ray.remote(estimate_clip_segment).options(**wanted)
-        self._stitch = ray.remote(finish_clip_segments).options(**{**wanted, "num_gpus": 0})  # the clean-up: CPU
-        self.running: dict[Any, tuple[int, str]] = {}  # ref -> (clip index, "whole" | "piece" | "stitch")
-        self._pieces: dict[int, list[Any]] = {}
-        self._ranges: dict[int, list[tuple[int, int]]] = {}
+        self.pose_backend_factory, self.fit_device = pose_backend_factory, placement.fit_device
+        retried = {"max_retries": MAX_RETRIES, "retry_exceptions": False}
+        self._estimate = ray.remote(estimate_part).options(**placement.estimate, **retried)
+        self._finish = ray.remote(finish_clip).options(**placement.finish, **retried)
+        self.running: dict[Any, tuple[int, str]] = {}  # ref -> (clip index, "part" | "finish")
+        self._parts: dict[int, list[Any]] = {}
+        self._ranges: dict[int, list[tuple[int, int | None]]] = {}
 
     def submit(self, index: int, frames: int) -> None:
-        path, settings = str(self.clips[index].path), self.options.as_dict()
         length = self.segments.frames
-        ranges = self._cut(frames) if length is not None and frames > length + self.segments.overlap else None
-        if ranges is None or len(ranges) == 1:
-            self.running[self._whole.remote(path, settings, self.capture)] = (index, "whole")
-            return
-        self._ranges[index], self._pieces[index] = ranges, []
-        for start, stop in ranges:
-            ref = self._piece.remote(path, {**settings, "start": start, "stop": stop}, self.pose_backend_factory)
-            self._pieces[index].append(ref)
-            self.running[ref] = (index, "piece")
+        ranges = self._cut(frames) if length is not None and frames > length + self.segments.overlap else []
+        if len(ranges) > 1:
+            self._submit_parts(index, ranges, whole=False)
+        else:
+            self._submit_parts(index, [(self.options.start, self.options.stop)], whole=True)
 
-    def _cut(self, frames: int) -> list[tuple[int, int]]:
+    def _submit_parts(self, index: int, ranges: list[tuple[int, int | None]], *, whole: bool) -> None:
+        path, settings = str(self.clips[index].path), self.options.as_dict()
+        self._ranges[index], self._parts[index] = ranges, []
+        for start, stop in ranges:
+            ref = self._estimate.remote(path, {**settings, "start": start, "stop": stop}, self.pose_backend_factory,
+                                        whole=whole)  # fmt: skip
+            self._parts[index].append(ref)
+            self.running[ref] = (index, "part")
+
+    def _cut(self, frames: int) -> list[tuple[int, int | None]]:
         from ..pipeline.segments import segment_ranges
 
         options = self.options
         stop = options.start + frames * options.stride
-        return segment_ranges(options.start, stop, options.stride, int(self.segments.frames), self.segments.overlap)
+        return list(segment_ranges(options.start, stop, options.stride, int(self.segments.frames),
+                                   self.segments.overlap))  # fmt: skip
 
     def ready(self, ref: Any) -> tuple[int, Any] | None:
         """The clip and the finished task whose outcome is the clip's, or None while the clip is not done."""
         import ray
 
         index, kind = self.running.pop(ref)
-        if kind != "piece":
+        if kind == "finish":
             return index, ref
         try:
             outcome = ray.get(ref)
@@ -173,23 +197,22 @@ class _Scheduler:
             outcome = None
         if outcome is not None and outcome.get("moving"):  # a moving camera: the clip is captured in one piece
             self._drop(index)
-            self.running[self._whole.remote(str(self.clips[index].path), self.options.as_dict(), self.capture)] = (
-                index, "whole")  # fmt: skip
+            self._submit_parts(index, [(self.options.start, self.options.stop)], whole=True)
             return None
         if outcome is None or "error" in outcome:
             self._drop(index)
             return index, ref
-        if any(r in self.running for r in self._pieces[index]):
+        if any(r in self.running for r in self._parts[index]):
             return None
-        settings, ranges = self.options.as_dict(), self._ranges[index]
-        self.running[self._stitch.remote(str(self.clips[index].path), settings, ranges, *self._pieces[index])] = (
-            index, "stitch")  # fmt: skip
+        ref = self._finish.remote(str(self.clips[index].path), self.options.as_dict(), self._ranges[index],
+                                  self.fit_device, *self._parts.pop(index))  # fmt: skip
+        self.running[ref] = (index, "finish")
         return None
 
     def _drop(self, index: int) -> None:
         import ray
 
-        for ref in self._pieces.pop(index, []):
+        for ref in self._parts.pop(index, []):
             if self.running.pop(ref, None) is not None:
                 ray.cancel(ref, force=True)
 
@@ -211,16 +234,19 @@ def run_batch(
     resources: Resources = Resources(),
     segments: Segments = Segments(),
     progress: ProgressCallback | None = None,
-    capture: Callable[..., Any] | None = None,
-    pose_backend_factory: Callable[..., Any] | None = None,
+    pose_backend_factory: Factory = None,
 ) -> list[ClipRecord]:
     """Capture every clip into ``out_dir`` (``<name>.npz`` each, and ``batch.json``); returns the records.
 
-    ``capture`` replaces ``run_capture`` in the workers for whole clips, ``pose_backend_factory`` the 2D
-    stage of segments (both must pickle). Raises BatchCancelledError on Ctrl-C.
+    ``pose_backend_factory`` replaces the 2D stage in the workers (it must pickle; tests replay recorded
+    poses). Raises OptionsError for a model the options need that is not here (before any task runs), and
+    BatchCancelledError on Ctrl-C.
     """
     import ray
 
+    from ..pipeline.model_plan import plan_models
+
+    estimator = plan_models(options).estimator  # the GPU is asked for 3DCrowdNet only
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -236,8 +262,9 @@ def run_batch(
     own_ray = _connect(address, num_cpus)
     done_frames = 0
     try:
-        tasks = _Scheduler(clips, options, resources, segments=segments, capture=capture,
-                           pose_backend_factory=pose_backend_factory)  # fmt: skip
+        placement = place(resources, options, estimator=estimator,
+                          cluster_gpus=ray.cluster_resources().get("GPU", 0.0))  # fmt: skip
+        tasks = _Scheduler(clips, options, placement, segments=segments, pose_backend_factory=pose_backend_factory)
         for index in todo:
             tasks.submit(index, frames[index])
         try:

@@ -397,13 +397,17 @@ def estimate(plan: CapturePlan, factories: _Factories, progress: ProgressCallbac
 
 
 def finish(plan: CapturePlan, estimated: Estimated, progress: ProgressCallback | None,
-           cancel: CancelToken) -> Captured:  # fmt: skip
-    """The clean-up of everyone's motion over the whole clip, then their keypoints back in the image."""
+           cancel: CancelToken, *, fit_device: str | None = None) -> Captured:  # fmt: skip
+    """The clean-up of everyone's motion over the whole clip, then their keypoints back in the image.
+
+    ``fit_device`` runs the whole-motion fit elsewhere than ``options.device`` (a batch's clean-up task,
+    which holds no GPU, passes "cpu"); the result still records the options as given.
+    """
     options, camera, clip, people = plan.options, plan.camera, plan.clip, estimated.people
     settings = MotionSettings(fps=float(clip.info.fps) / options.stride, smoothing=options.smoothing,
                               foot_lock=options.foot_lock, ground_feet=options.ground_feet,
                               fix_facing=options.fix_facing, temporal_fit=options.temporal_fit,
-                              fit_smoothness=options.fit_smoothness, device=options.device)  # fmt: skip
+                              fit_smoothness=options.fit_smoothness, device=fit_device or options.device)  # fmt: skip
     motion_meter = StageMeter("motion", len(people), "people", progress)
     finished, ground = finish_people(people, camera, settings, motion_meter, cancel)
     motion_meter.finish()  # a fast stage may never have reached its reporting interval

@@ -61,27 +61,32 @@ def segment_ranges(start: int, stop: int, stride: int, length: int, overlap: int
         first += length
 
 
-def estimate_segment(footage: str | Path, options: CaptureOptions, *, cancel: CancelToken | None = None,
-                     pose_backend_factory: PoseBackendFactory = open_pose_backend,
+def estimate_segment(footage: str | Path, options: CaptureOptions, *, whole: bool = False,
+                     cancel: CancelToken | None = None, pose_backend_factory: PoseBackendFactory = open_pose_backend,
                      estimator_factory: EstimatorFactory = open_crowdnet) -> Estimated:  # fmt: skip
-    """One segment's people (``options.start``/``stop`` are the segment's), not yet cleaned up."""
+    """One segment's people (``options.start``/``stop`` are the segment's), not yet cleaned up.
+
+    ``whole``: the segment is the whole clip, whose camera may move (a cut segment's may not: it raises).
+    """
     plan = plan_capture(footage, options)
     factories = _Factories(pose_backend_factory, estimator_factory)
     estimated = guarded(plan, lambda: estimate(plan, factories, None, cancel or CancelToken()))
-    if estimated.camera is not None:
+    if estimated.camera is not None and not whole:
         raise PipelineError("estimate", f"the camera moves in this clip: {MOVING_CAMERA} (segments are cut only "
                             "from clips whose camera stands still)")  # fmt: skip
     return estimated
 
 
 def finish_segments(footage: str | Path, output: str | Path, options: CaptureOptions, parts: Sequence[Estimated],
-                    ranges: Sequence[tuple[int, int]], *, progress: ProgressCallback | None = None,
-                    cancel: CancelToken | None = None, footage_name: str | None = None) -> CaptureSummary:  # fmt: skip
-    """The clip's result from its segments' estimates: stitched, cleaned up once, written to ``output``."""
+                    ranges: Sequence[tuple[int, int | None]], *, fit_device: str | None = None,
+                    progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+                    footage_name: str | None = None) -> CaptureSummary:  # fmt: skip
+    """The clip's result from its segments' estimates: stitched, cleaned up once, written to ``output``
+    (``fit_device``: ``finish``'s). One segment over the whole clip is the capture ``run_capture`` makes."""
     cancel = cancel or CancelToken()
     plan = plan_capture(footage, options)
     stitched = stitch(parts, ranges, options.stride)
-    captured = guarded(plan, lambda: finish(plan, stitched, progress, cancel))
+    captured = guarded(plan, lambda: finish(plan, stitched, progress, cancel, fit_device=fit_device))
     result_path, _ = write(plan, captured, assemble(plan, captured, footage_name), output, preview=None,
                            progress=progress, cancel=cancel)  # fmt: skip
     return summary_of(plan, captured, result_path, None)
@@ -129,10 +134,13 @@ def _joined(earlier: PersonMotion, later: PersonMotion, cut: int) -> PersonMotio
                    confidence=np.concatenate([earlier.confidence[head], later.confidence[tail]]))  # fmt: skip
 
 
-def stitch(parts: Sequence[Estimated], ranges: Sequence[tuple[int, int]], stride: int = 1) -> Estimated:
-    """One clip's estimates from its segments' (in order, ``ranges`` as captured, every ``stride``-th frame)."""
+def stitch(parts: Sequence[Estimated], ranges: Sequence[tuple[int, int | None]], stride: int = 1) -> Estimated:
+    """One clip's estimates from its segments' (in order, ``ranges`` as captured, every ``stride``-th frame;
+    a lone part is the clip, its stop None when the clip's was)."""
     if not parts or len(parts) != len(ranges):
         raise ValueError("one estimate per segment range is needed")
+    if len(parts) == 1:  # nothing to stitch (and the one piece may carry a moving camera)
+        return parts[0]
     people = list(parts[0].people)
     live = list(range(len(people)))  # the previous segment's people, as indices into ``people``
     next_id = max((int(p.track.id) for part in parts for p in part.people), default=0) + 1

@@ -48,7 +48,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             print(f"bearer token (shown once; stored in {settings.data_dir / TOKEN_FILE}):\n{token}", flush=True)
         else:
             print(f"clients need the bearer token stored in {settings.data_dir / TOKEN_FILE}", flush=True)
-    return _serve(settings, runner=getattr(args, "capture", None))
+    replaced = getattr(args, "pose_backend_factory", None)
+    if replaced is None:
+        return _serve(settings)
+    import functools
+
+    from ..pipeline import run_capture
+
+    return _serve(settings, runner=functools.partial(run_capture, pose_backend_factory=replaced))
 
 
 def _serve(settings: Any, runner: Any = None) -> int:

@@ -1,5 +1,5 @@
-"""Captures for batch tests, picklable so Ray workers can run them: one that kills its worker the first
-time (a native crash, a lost node) and one that is slow enough to be interrupted."""
+"""2D stages for batch tests, picklable so Ray workers can open them: one that kills its worker the first
+time (a native crash, a lost node) and one slow enough to be interrupted. Both then replay the street."""
 
 from __future__ import annotations
 
@@ -9,29 +9,28 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.recorded_poses import STREET_POSES
-from tests.helpers.replay_cli import replaying_capture
+from tests.helpers.recorded_poses import STREET_POSES, AnnouncedReplay
 
 
 class KilledOnce:
-    """Kills the worker process on its first call (leaving ``marker`` behind), then replays the street poses."""
+    """Kills the worker process the first time it is opened (leaving ``marker`` behind), then replays."""
 
     def __init__(self, marker: Path, recording: Path = STREET_POSES) -> None:
         self.marker, self.recording = marker, recording
 
-    def __call__(self, clip: Any, out: Any, options: Any, **kwargs: Any) -> Any:
+    def __call__(self, plan: Any) -> Any:
         if not self.marker.exists():
             self.marker.write_text(str(os.getpid()))
             os.kill(os.getpid(), signal.SIGKILL)
-        return replaying_capture(self.recording)(clip, out, options, **kwargs)
+        return AnnouncedReplay(self.recording)(plan)
 
 
 class Slow:
-    """Waits ``seconds`` before replaying the street poses: long enough to press Ctrl-C during."""
+    """Waits ``seconds`` before opening the replay: long enough to press Ctrl-C during a capture."""
 
     def __init__(self, seconds: float, recording: Path = STREET_POSES) -> None:
         self.seconds, self.recording = seconds, recording
 
-    def __call__(self, clip: Any, out: Any, options: Any, **kwargs: Any) -> Any:
+    def __call__(self, plan: Any) -> Any:
         time.sleep(self.seconds)
-        return replaying_capture(self.recording)(clip, out, options, **kwargs)
+        return AnnouncedReplay(self.recording)(plan)

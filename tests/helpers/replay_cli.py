@@ -2,11 +2,11 @@
 
     python -m tests.helpers.replay_cli [--abort-at-frame N | --slow S] RECORDING.npz COMMAND [ARGS...]
 
-From the repository root: runs ``inference_server.cli.main`` on the remaining arguments with
-``run_capture`` bound to the recording's pose backend (the CLI's ``capture`` seam), so ``process``,
-``batch`` and the ``serve`` worker's capture processes run every other stage for real on the recorded
-BlazePose poses. ``--abort-at-frame`` makes the 2D stage abort the process at that frame (a native
-crash); ``--slow`` makes each capture wait S seconds first (time to press Ctrl-C). Tests build the
+From the repository root: runs ``inference_server.cli.main`` on the remaining arguments with the
+recording as the 2D stage (the CLI's ``pose_backend_factory`` seam), so ``process``, ``batch`` and the
+``serve`` worker's capture processes run every other stage for real on the recorded BlazePose poses.
+``--abort-at-frame`` makes the 2D stage abort the process at that frame (a native crash); ``--slow``
+makes each capture's 2D stage wait S seconds before it opens (time to press Ctrl-C). Tests build the
 command with ``server_command``, the one place that chooses replay.
 """
 
@@ -57,8 +57,8 @@ def main(argv: Sequence[str]) -> int:
     if slow is not None:
         from tests.helpers.batch_captures import Slow
 
-        return cli_main(argv[1:], capture=Slow(slow, Path(argv[0])))
-    return cli_main(argv[1:], capture=replaying_capture(Path(argv[0]), abort_at))
+        return cli_main(argv[1:], pose_backend_factory=Slow(slow, Path(argv[0])))
+    return cli_main(argv[1:], pose_backend_factory=AnnouncedReplay(Path(argv[0]), abort_at))
 
 
 if __name__ == "__main__":

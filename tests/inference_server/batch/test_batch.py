@@ -1,6 +1,7 @@
-"""Batch capture on a real local Ray (2 CPUs), the real pipeline on the first frames of the shared clip
-(its 2D poses replayed): clips in parallel, a corrupt one failing alone, resuming, a killed worker
-retried, and Ctrl-C leaving nothing half-written."""
+"""Batch capture on a real local Ray (2 CPUs and one GPU it accounts for: this machine has none, so torch
+sees none), the real pipeline on the first frames of the shared clip (its 2D poses replayed): clips in
+parallel, a corrupt one failing alone, resuming, a killed worker retried, where the GPU goes, long clips
+in segments, and Ctrl-C leaving nothing half-written."""
 
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ import pytest
 
 from crowdmocap_addon.core.result.reader import read_result
 from inference_server.batch.inputs import find_clips
-from inference_server.batch.runner import run_batch
+from inference_server.batch.runner import Resources, run_batch
 from inference_server.pipeline.options import CaptureOptions
 from tests.conftest import REPO
 from tests.helpers.batch_captures import KilledOnce
-from tests.helpers.recorded_poses import STREET_POSES
+from tests.helpers.recorded_poses import STREET_POSES, AnnouncedReplay
 from tests.helpers.replay_cli import replaying_capture, server_command
 from tests.helpers.street import STREET
 
@@ -29,6 +30,7 @@ ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
 OPTIONS = CaptureOptions(stop=8, min_track_length=3)
 WORKER_ENV = {"PYTHONPATH": str(REPO), "RAY_AUTH_MODE": "disabled"}  # workers import the replay from tests/
+REPLAY = AnnouncedReplay(STREET_POSES)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,7 @@ def local_ray():
     """One local Ray for the module (starting one takes seconds), its workers able to import the tests."""
     saved = {name: os.environ.get(name) for name in WORKER_ENV}
     os.environ.update(WORKER_ENV)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield ray
     ray.shutdown()
     for name, value in saved.items():
@@ -58,13 +60,14 @@ def _clips(folder, names=("dawn", "noon", "dusk"), broken: str | None = None):
 def test_clips_run_in_parallel_a_corrupt_one_fails_alone_and_results_match_a_single_run(local_ray, tmp_path):
     clips = _clips(tmp_path / "in", broken="broken.mp4")
     events = []
-    records = run_batch(clips, tmp_path / "out", OPTIONS, capture=replaying_capture(STREET_POSES),
-                        progress=events.append)  # fmt: skip
+    records = run_batch(clips, tmp_path / "out", OPTIONS, pose_backend_factory=REPLAY, progress=events.append)
     by_name = {r.result: r for r in records}
     assert by_name["broken.npz"].status == "failed" and "cannot be read as video" in by_name["broken.npz"].error
     done = [r for r in records if r.status == "done"]
     assert len(done) == 3 and not (tmp_path / "out" / "broken.npz").exists()
     assert len({r.worker for r in done}) >= 2  # two workers captured side by side on the two CPUs
+    for record in done:  # the lift needs no GPU: neither stage held the one Ray has
+        assert record.resources == {"estimate": {"CPU": 1.0}, "finish": {"CPU": 1.0}}
     single = replaying_capture(STREET_POSES)(STREET, tmp_path / "single.npz", OPTIONS)
     reference = read_result(single.result_path)
     for record in done:
@@ -83,34 +86,45 @@ def test_clips_run_in_parallel_a_corrupt_one_fails_alone_and_results_match_a_sin
 
 def test_a_rerun_skips_finished_clips_and_redoes_the_ones_whose_options_changed(local_ray, tmp_path):
     clips = _clips(tmp_path / "in", names=("one", "two"))
-    capture = replaying_capture(STREET_POSES)
-    run_batch(clips, tmp_path / "out", OPTIONS, capture=capture)
+    run_batch(clips, tmp_path / "out", OPTIONS, pose_backend_factory=REPLAY)
     written = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "out").glob("*.npz")}
-    again = run_batch(clips, tmp_path / "out", OPTIONS, capture=capture)
+    again = run_batch(clips, tmp_path / "out", OPTIONS, pose_backend_factory=REPLAY)
     assert [r.status for r in again] == ["skipped", "skipped"]
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "out").glob("*.npz")} == written
     (tmp_path / "out" / "two.npz").unlink()  # a result gone: captured again
-    changed = run_batch(clips, tmp_path / "out", CaptureOptions(stop=6, min_track_length=3), capture=capture)
+    changed = run_batch(clips, tmp_path / "out", CaptureOptions(stop=6, min_track_length=3),
+                        pose_backend_factory=REPLAY)  # fmt: skip
     assert [r.status for r in changed] == ["done", "done"] and changed[0].frames == 6
 
 
 def test_a_worker_killed_mid_capture_is_retried(local_ray, tmp_path):
     clips = _clips(tmp_path / "in", names=("crash",))
     marker = tmp_path / "killed_once"
-    (record,) = run_batch(clips, tmp_path / "out", OPTIONS, capture=KilledOnce(marker))
+    (record,) = run_batch(clips, tmp_path / "out", OPTIONS, pose_backend_factory=KilledOnce(marker))
     assert marker.exists()  # the first attempt's worker was killed (SIGKILL)
     assert record.status == "done" and read_result(tmp_path / "out" / "crash.npz").people
 
 
-def test_a_long_clip_is_captured_in_segments_in_parallel_and_stitched_into_the_single_runs_people(local_ray, tmp_path):
-    from inference_server.batch.runner import Segments
-    from tests.helpers.recorded_poses import AnnouncedReplay
+def test_the_gpu_is_held_by_the_estimates_only_and_shared_by_fractions(local_ray, tmp_path):
+    clips = _clips(tmp_path / "in", names=("left", "right"))
+    records = run_batch(clips, tmp_path / "out", OPTIONS, resources=Resources(gpus=0.5), pose_backend_factory=REPLAY)
+    for record in records:  # half the GPU each for the estimates, none for the clean-ups
+        assert record.status == "done", record.error
+        assert record.resources == {"estimate": {"CPU": 1.0, "GPU": 0.5}, "finish": {"CPU": 1.0}}
+    manifest = json.loads((tmp_path / "out" / "batch.json").read_text())
+    assert manifest["clips"][0]["resources"]["estimate"]["GPU"] == 0.5
 
-    clips = _clips(tmp_path / "in", names=("long",))
+
+def test_the_command_captures_a_long_clip_in_segments_stitched_into_the_single_runs_people(tmp_path):
+    _clips(tmp_path / "in", names=("long",))
+    command = server_command("batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--segment-frames", "40",
+                             "--segment-overlap", "20", "--no-temporal-fit", "--num-cpus", "2", "--json")  # fmt: skip
+    done = subprocess.run(command, check=False, cwd=REPO, env={**os.environ, **WORKER_ENV}, capture_output=True,
+                          text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    (record,) = json.loads((tmp_path / "out" / "batch.json").read_text())["clips"]
+    assert record["status"] == "done" and record["segments"] == 2 and record["frames"] == 100
     options = CaptureOptions(temporal_fit=False)  # without the whole-motion fit a stitch is exact (test_segments.py)
-    (record,) = run_batch(clips, tmp_path / "out", options, segments=Segments(frames=40, overlap=20),
-                          pose_backend_factory=AnnouncedReplay(STREET_POSES))  # fmt: skip
-    assert record.status == "done" and record.segments == 2 and record.frames == 100
     single = replaying_capture(STREET_POSES)(STREET, tmp_path / "single.npz", options)
     stitched, reference = read_result(tmp_path / "out" / "long.npz"), read_result(single.result_path)
     assert len(stitched.people) == len(reference.people) and stitched.ground == reference.ground
