@@ -5,7 +5,11 @@ every person's per-frame estimate once; the motion stage then runs twice on the 
 ``temporal_fit`` off and on, and each result is scored by ``crowdmocap_addon.core.plausibility`` (no ground
 truth needed: sinking, floating, pelvis jumps, acceleration, foot skate, stance share, reprojection).
 
-.venv/bin/python bench/motion_quality.py [--clip tests/data/vtest_first10s.avi] [--stop N]
+``--repeats N`` runs each motion stage N times on keypoints moved by 0.001 px of noise and prints the
+mean and spread: the fit's optimum is flat enough that such noise moves single people, so one run is one
+sample of the figures.
+
+.venv/bin/python bench/motion_quality.py [--clip tests/data/vtest_first10s.avi] [--stop N] [--repeats N]
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from crowdmocap_addon.core.plausibility import Plausibility, assess  # noqa: E402
 from crowdmocap_addon.core.result.schema import CaptureResult  # noqa: E402
 from inference_server.estimators.lift.people import lift_people  # noqa: E402
+from inference_server.estimators.person_motion import PersonMotion  # noqa: E402
 from inference_server.motion.clean_up import MotionSettings, finish_people  # noqa: E402
 from inference_server.pipeline.backends import open_pose_backend  # noqa: E402
 from inference_server.pipeline.options import CaptureOptions  # noqa: E402
@@ -43,14 +50,36 @@ ROWS = (
 )
 
 
-def _cell(value: float | None) -> str:
-    return f"{'n/a':>12}" if value is None else f"{value:12.2f}"
+NOISE_PX = 0.001
+
+
+def _cell(values: list[float | None]) -> str:
+    """One figure, or its mean ± standard deviation over the repeats."""
+    if any(v is None for v in values):
+        return f"{'n/a':>16}"
+    if len(values) == 1:
+        return f"{values[0]:16.2f}"
+    return f"{np.mean(values):9.2f} ± {np.std(values):4.2f}"
+
+
+def _nudged(people: list[PersonMotion], seed: int) -> list[PersonMotion]:
+    """The people with their keypoints moved by ``NOISE_PX`` of noise (seed 0: as they are)."""
+    if seed == 0:
+        return people
+    rng = np.random.default_rng(seed)
+    out = []
+    for person in people:
+        keypoints = person.track.keypoints.copy()
+        keypoints[..., :2] += rng.normal(0.0, NOISE_PX, keypoints[..., :2].shape)
+        out.append(replace(person, track=replace(person.track, keypoints=keypoints)))
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clip", type=Path, default=REPO / "tests" / "data" / "vtest_first10s.avi")
     parser.add_argument("--stop", type=int)
+    parser.add_argument("--repeats", type=int, default=1, help="runs per column, keypoints nudged by 0.001 px")
     args = parser.parse_args()
     options = CaptureOptions(stop=args.stop)
     plan = plan_capture(args.clip, options)
@@ -69,24 +98,30 @@ def main() -> None:
     lift_seconds = time.perf_counter() - start
     person_frames = sum(len(t.frames) for t in tracks)
     settings = MotionSettings(fps=fps, smoothing=options.smoothing, foot_lock=True)
-    reports: dict[str, Plausibility] = {}
+    reports: dict[str, list[Plausibility]] = {}
     timings: dict[str, float] = {}
     for label, fitted in (("clean-up chain", False), ("temporal fit", True)):
-        start = time.perf_counter()
-        people, ground = finish_people(estimates, plan.camera, replace(settings, temporal_fit=fitted),
-                                       StageMeter("motion", len(estimates), "people", None), cancel)  # fmt: skip
-        timings[label] = time.perf_counter() - start
-        result: CaptureResult = assemble(plan, Captured(people=people, ground=ground, frames=frames,
-                                                        body_kind="standin", warnings=[]))  # fmt: skip
-        reports[label] = assess(result)
+        reports[label], start = [], time.perf_counter()
+        for seed in range(args.repeats):
+            chosen = replace(settings, temporal_fit=fitted)
+            people, ground = finish_people(_nudged(estimates, seed), plan.camera, chosen,
+                                           StageMeter("motion", len(estimates), "people", None), cancel)  # fmt: skip
+            result: CaptureResult = assemble(plan, Captured(people=people, ground=ground, frames=frames,
+                                                            body_kind="standin", warnings=[]))  # fmt: skip
+            reports[label].append(assess(result))
+        timings[label] = (time.perf_counter() - start) / args.repeats
     print(f"{args.clip.name}: {frames} frames, {len(tracks)} people, {person_frames} person-frames")
-    print(f"{'':<38}" + "".join(f"{label:>16}" for label in reports))
+    if args.repeats > 1:
+        print(f"mean ± standard deviation over {args.repeats} runs (keypoints nudged by {NOISE_PX} px but the first)")
+    print(f"{'':<38}" + "".join(f"{label:>17}" for label in reports))
     for name, value in ROWS:
-        print(f"{name:<38}" + "".join(f"{_cell(value(q)):>16}" for q in reports.values()))
+        print(f"{name:<38}" + "".join(f" {_cell([value(q) for q in runs])}" for runs in reports.values()))
+    print(f"{'people in the result':<38}"
+          + "".join(f" {_cell([float(len(q.people)) for q in runs])}" for runs in reports.values()))  # fmt: skip
     lift_ms = lift_seconds * 1000 / max(person_frames, 1)
-    print(f"{'lift ms per person-frame':<38}" + "".join(f"{lift_ms:16.2f}" for _ in reports))
+    print(f"{'lift ms per person-frame':<38}" + "".join(f" {lift_ms:16.2f}" for _ in reports))
     print(f"{'motion stage ms per person-frame':<38}"
-          + "".join(f"{timings[k] * 1000 / max(person_frames, 1):16.2f}" for k in reports))  # fmt: skip
+          + "".join(f" {timings[k] * 1000 / max(person_frames, 1):16.2f}" for k in reports))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -126,19 +126,21 @@ def cut_unexplained(people: Sequence[CapturedPerson], min_run: int) -> list[Capt
     (a new id after every existing one). Pieces shorter than ``min_run`` frames are dropped too.
     """
     next_id = max((int(p.id) for p in people), default=0) + 1
-    out: list[CapturedPerson] = []
-    for person in people:
+    pieces: dict[int, list[CapturedPerson]] = {}
+    for index in sorted(range(len(people)), key=lambda i: int(people[i].id)):  # new ids by id, not input order
+        person = people[index]
         cuts = [run for run in true_runs(person.frame_quality == QUALITY_REPAIRED) if run[1] - run[0] + 1 >= min_run]
         if not cuts:
-            out.append(person)
+            pieces[index] = [person]
             continue
         edges = [-1, *[edge for run in cuts for edge in run], person.num_frames]
-        pieces = [(edges[i] + 1, edges[i + 1]) for i in range(0, len(edges), 2)]  # [start, stop) between the cuts
-        kept = [(a, b) for a, b in pieces if b - a >= max(min_run, 1)]
+        spans = [(edges[i] + 1, edges[i + 1]) for i in range(0, len(edges), 2)]  # [start, stop) between the cuts
+        kept = [(a, b) for a, b in spans if b - a >= max(min_run, 1)]
+        pieces[index] = []
         for number, (start, stop) in enumerate(kept):
-            out.append(_piece(person, start, stop, int(person.id) if number == 0 else next_id))
+            pieces[index].append(_piece(person, start, stop, int(person.id) if number == 0 else next_id))
             next_id += number > 0
-    return out
+    return [piece for index in range(len(people)) for piece in pieces[index]]
 
 
 def _piece(person: CapturedPerson, start: int, stop: int, person_id: int) -> CapturedPerson:

@@ -60,6 +60,49 @@ def test_floor_of_a_tilted_plane_seen_by_a_tilted_camera():
     assert fit.inlier_ratio > 0.6
 
 
+def _crowd_feet(rng, people=12, frames=60, depth_error=0.05):
+    """Camera-frame foot points of a crowd walking on a floor 4 m below a camera pitched 20 degrees down,
+    as monocular estimates give them: each person's depth off by one factor (``depth_error`` sd) and each
+    frame by 3 % more, a fifth of the frames a swing or jump foot up to 0.8 m off the floor."""
+    normal, height = np.array([0.0, -np.cos(np.radians(20)), -np.sin(np.radians(20))]), 4.0
+    points = []
+    for _ in range(people):
+        depth, heading = rng.uniform(4, 20), rng.uniform(0, 2 * np.pi)
+        t = np.arange(frames) / 10
+        x = rng.uniform(-0.4, 0.4) * depth + 1.3 * np.cos(heading) * t
+        z = depth + 1.3 * np.sin(heading) * t
+        feet = np.stack([x, -(normal[0] * x + normal[2] * z + height) / normal[1], z], axis=1)
+        feet *= (rng.normal(1, depth_error) * (1 + rng.normal(0, 0.03, frames)))[:, None]  # along the ray
+        off = rng.random(frames) < 0.2
+        feet[off] += normal * rng.uniform(-0.8, 0.8, off.sum())[:, None]
+        points.append(feet)
+    return np.concatenate(points), normal, height
+
+
+def test_the_floor_is_the_points_own_whatever_their_order_or_the_seed():
+    """The same footprints give the same floor in any order, and nearly the same with another seed.
+
+    Plain RANSAC (count the points within the band, refine once) returned no floor for a quarter of these
+    crowds (depth error 5 %) and, on the street clip's feet, moved the floor by up to 21 cm and 6.9 degrees
+    with the seed; each proposal is now polished (robust least squares) before it is scored.
+    """
+    rng = np.random.default_rng(4)
+    for _ in range(5):
+        points, normal, height = _crowd_feet(rng)
+        fit = fit_ground(points)
+        assert fit is not None
+        assert fit_ground(points[rng.permutation(len(points))]) == fit
+        centre = np.median(points, axis=0)
+        assert abs(centre @ np.asarray(fit.plane.normal) + fit.plane.offset - (centre @ normal + height)) < 0.2
+        assert np.degrees(np.arccos(min(1.0, np.dot(fit.plane.normal, normal)))) < 3.0
+        for seed in range(1, 6):
+            other = fit_ground(points, seed=seed)
+            assert other is not None
+            assert abs(centre @ np.asarray(other.plane.normal) + other.plane.offset
+                       - (centre @ np.asarray(fit.plane.normal) + fit.plane.offset)) < 0.01  # fmt: skip
+            assert np.degrees(np.arccos(min(1.0, np.dot(other.plane.normal, fit.plane.normal)))) < 0.3
+
+
 def test_weak_evidence_gives_no_floor():
     rng = np.random.default_rng(2)
     line = np.stack([np.zeros(80), np.full(80, 1.6), np.linspace(5, 15, 80)], axis=1) + rng.normal(

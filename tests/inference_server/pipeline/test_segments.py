@@ -64,9 +64,10 @@ def test_with_the_whole_clean_up_the_stitched_clip_stays_close_to_the_single_run
     single, stitched, _ = _captures(tmp_path)
     errors = np.concatenate(_same_people(single, stitched))
     print(f"stitched vs single run: {len(stitched.people)} vs {len(single.people)} people, pelvis median "
-          f"{100 * np.median(errors):.1f} cm, 90th percentile {100 * np.percentile(errors, 90):.0f} cm")  # fmt: skip
+          f"{100 * np.median(errors):.1f} cm, 90th percentile {100 * np.percentile(errors, 90):.0f} cm, floor "
+          f"{single.ground.offset:.4f} vs {stitched.ground.offset:.4f} m")  # fmt: skip
     assert abs(stitched.ground.offset - single.ground.offset) < 0.05
-    assert np.median(errors) < 0.15  # measured 5.5 cm (90th percentile 53 cm: the fit's people in other groups)
+    assert np.median(errors) < 0.15  # measured 8.0 cm (90th percentile 43 cm): the lift differs at the cut
 
 
 @pytest.mark.slow
