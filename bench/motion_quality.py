@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from crowdmocap_addon.core.plausibility import Plausibility, assess  # noqa: E402
-from crowdmocap_addon.core.result.schema import CaptureResult  # noqa: E402
+from crowdmocap_addon.core.result.schema import CapturedPerson, CaptureResult  # noqa: E402
 from inference_server.estimators.lift.people import lift_people  # noqa: E402
 from inference_server.estimators.person_motion import PersonMotion  # noqa: E402
 from inference_server.motion.clean_up import MotionSettings, finish_people  # noqa: E402
@@ -60,6 +60,20 @@ def _cell(values: list[float | None]) -> str:
     if len(values) == 1:
         return f"{values[0]:16.2f}"
     return f"{np.mean(values):9.2f} ± {np.std(values):4.2f}"
+
+
+def _pelvis_spread(runs: list[list[CapturedPerson]]) -> str:
+    """How far the runs put the same person: per person-frame, the largest distance from the runs' mean
+    pelvis, over the people every run has with the same frames (median / 90th percentile / largest, cm)."""
+    paths: dict[tuple[int, int, int], list[np.ndarray]] = {}
+    for people in runs:
+        for person in people:
+            paths.setdefault((person.id, int(person.frames[0]), person.num_frames), []).append(person.transl)
+    shared = [np.stack(p) for p in paths.values() if len(p) == len(runs)]
+    if len(runs) < 2 or not shared:
+        return f"{'n/a':>16}"
+    gaps = np.concatenate([np.linalg.norm(p - p.mean(axis=0), axis=-1).max(axis=0) for p in shared]) * 100
+    return f"{np.median(gaps):5.1f} /{np.percentile(gaps, 90):5.1f} /{gaps.max():5.0f}"
 
 
 def _nudged(people: list[PersonMotion], seed: int) -> list[PersonMotion]:
@@ -99,9 +113,10 @@ def main() -> None:
     person_frames = sum(len(t.frames) for t in tracks)
     settings = MotionSettings(fps=fps, smoothing=options.smoothing, foot_lock=True)
     reports: dict[str, list[Plausibility]] = {}
+    captured: dict[str, list[list[CapturedPerson]]] = {}
     timings: dict[str, float] = {}
     for label, fitted in (("clean-up chain", False), ("temporal fit", True)):
-        reports[label], start = [], time.perf_counter()
+        reports[label], captured[label], start = [], [], time.perf_counter()
         for seed in range(args.repeats):
             chosen = replace(settings, temporal_fit=fitted)
             people, ground = finish_people(_nudged(estimates, seed), plan.camera, chosen,
@@ -109,6 +124,7 @@ def main() -> None:
             result: CaptureResult = assemble(plan, Captured(people=people, ground=ground, frames=frames,
                                                             body_kind="standin", warnings=[]))  # fmt: skip
             reports[label].append(assess(result))
+            captured[label].append(people)
         timings[label] = (time.perf_counter() - start) / args.repeats
     print(f"{args.clip.name}: {frames} frames, {len(tracks)} people, {person_frames} person-frames")
     if args.repeats > 1:
@@ -118,6 +134,7 @@ def main() -> None:
         print(f"{name:<38}" + "".join(f" {_cell([value(q) for q in runs])}" for runs in reports.values()))
     print(f"{'people in the result':<38}"
           + "".join(f" {_cell([float(len(q.people)) for q in runs])}" for runs in reports.values()))  # fmt: skip
+    print(f"{'pelvis spread over the runs cm':<38}" + "".join(f" {_pelvis_spread(runs)}" for runs in captured.values()))
     lift_ms = lift_seconds * 1000 / max(person_frames, 1)
     print(f"{'lift ms per person-frame':<38}" + "".join(f" {lift_ms:16.2f}" for _ in reports))
     print(f"{'motion stage ms per person-frame':<38}"

@@ -8,9 +8,14 @@ batched). Here the energy is a vector, one value per person, and every quantity 
 two-loop recursion's dot products, the step length, the Armijo test, convergence) is per person, so
 each person follows exactly the path they would alone, at the batch's cost.
 
-The line search backtracks (Armijo, halving) with every person's trial step evaluated in the same pass;
-a person whose step fails ten halvings, or whose energy and gradient stop changing, is finished and
-holds still while the others go on.
+The line search backtracks (Armijo, halving) with every person's trial step evaluated in the same pass.
+A person's first step, and any step after a failed search, goes down the gradient with its largest
+change ``FIRST_STEP``: a unit step along a gradient whose entries are in the hundreds (the 6D rotations
+of a long track) is too long, and one scaled by the gradient's whole size, as ``torch.optim.LBFGS``
+does, too short to change a float32 energy of ~100 at all (measured: one person-solve in ten on the
+street clip failed every halving of its first step and was left where it started). A failed search
+drops that person's history and starts again down the gradient; a person whose fresh start fails too,
+or whose energy and gradient stop changing, is finished and holds still while the others go on.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ MAX_HALVINGS = 10
 CURVATURE_FLOOR = 1e-10  # pairs (s, y) with s.y below this would break the inverse-Hessian estimate
 RELATIVE_CHANGE = 1e-7  # a person whose energy changes less than this (relative) in a step is done
 GRADIENT_FLOOR = 1e-7
+FIRST_STEP = 1e-2  # the largest change of any variable on a step down the gradient
 
 
 def _evaluate(energy: Energy, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -68,18 +74,17 @@ def minimise(energy: Energy, x: torch.Tensor, iterations: int, history: int = 20
     changes: list[torch.Tensor] = []
     rho: list[torch.Tensor] = []
     going = torch.isfinite(values)
-    for iteration in range(iterations):
+    fresh = torch.ones_like(going)  # no curvature known for this person: step down the gradient
+    for _ in range(iterations):
         if not bool(going.any()):
             break
         direction = _direction(gradient, steps, changes, rho)
         slope = _dot(gradient, direction)
-        uphill = slope >= 0  # a stale history can point uphill: fall back to steepest descent
-        direction = torch.where(uphill[:, None], -gradient, direction)
-        slope = torch.where(uphill, -_dot(gradient, gradient), slope)
-        first = iteration == 0 or not steps
-        length = torch.ones_like(values)
-        if first:  # no curvature known yet: a step of unit length along the gradient
-            length = (1.0 / gradient.abs().sum(dim=1).clamp(min=1e-12)).clamp(max=1.0)
+        downhill = fresh | (slope >= 0)  # a stale history can point uphill: fall back to steepest descent
+        direction = torch.where(downhill[:, None], -gradient, direction)
+        slope = torch.where(downhill, -_dot(gradient, gradient), slope)
+        steepest = (FIRST_STEP / gradient.abs().amax(dim=1).clamp(min=1e-30)).clamp(max=1.0)
+        length = torch.where(downhill, steepest, torch.ones_like(values))
         length = torch.where(going, length, torch.zeros_like(length))
         accepted = ~going
         new_x, new_values, new_gradient = x.clone(), values.clone(), gradient.clone()
@@ -92,14 +97,20 @@ def minimise(energy: Energy, x: torch.Tensor, iterations: int, history: int = 20
             if bool(accepted.all()):
                 break
             length = torch.where(accepted, length, length * 0.5)
-        stuck = going & ~(accepted & (length > 0))
+        failed = going & ~(accepted & (length > 0))
+        stuck = failed & fresh  # even a fresh step down the gradient found no lower energy
         s, y = new_x - x, new_gradient - gradient
         curvature = _dot(s, y)
-        r = torch.where(going & (curvature > CURVATURE_FLOOR), 1.0 / curvature.clamp(min=CURVATURE_FLOOR), 0.0)
+        r = torch.where(
+            going & ~failed & (curvature > CURVATURE_FLOOR), 1.0 / curvature.clamp(min=CURVATURE_FLOOR), 0.0
+        )
+        for past in rho:  # a failed search forgets that person's history: the next step starts afresh
+            past.masked_fill_(failed, 0.0)
         steps.append(s), changes.append(y), rho.append(r)
         if len(steps) > history:
             steps.pop(0), changes.pop(0), rho.pop(0)
-        settled = (values - new_values).abs() <= RELATIVE_CHANGE * new_values.abs()
+        fresh = failed
+        settled = ~failed & ((values - new_values).abs() <= RELATIVE_CHANGE * new_values.abs())
         flat = new_gradient.abs().amax(dim=1) <= GRADIENT_FLOOR
         going = going & ~stuck & ~settled & ~flat
         x, values, gradient = new_x, new_values, new_gradient

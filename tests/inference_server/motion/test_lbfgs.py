@@ -54,3 +54,19 @@ def test_a_quadratic_is_solved_in_few_steps():
 
     solved = minimise(energy, torch.zeros(2, 8, dtype=torch.float64), iterations=40)
     torch.testing.assert_close(solved, target, atol=1e-4, rtol=0)
+
+
+def test_a_first_step_too_small_for_float32_does_not_end_the_solve():
+    """Many small, still-wrong variables under a large energy, in float32 (like a long track's 6D rotations
+    once the root is placed): a first step scaled by the gradient's whole size (torch's L-BFGS rule, and
+    this solver's before) changes the energy by less than float32 resolves, and the solve ended there
+    (one person-solve in ten on the street clip). Stepping by a fixed largest change solves it."""
+    target = torch.linspace(0.5, 1.5, 1_000_000)
+
+    def energy(x: torch.Tensor) -> torch.Tensor:
+        return 1e4 + 5e-5 * ((x - target) ** 2).sum(dim=1)
+
+    start = torch.zeros(1, len(target))
+    solved = minimise(energy, start, iterations=30)
+    assert float(energy(solved)[0]) < 1e4 + 1e-2  # from 10054.2
+    torch.testing.assert_close(solved[0], target, atol=1e-3, rtol=0)

@@ -164,3 +164,20 @@ def test_image_speed_sees_through_depth_jitter():
     agree_3d = np.mean((from_3d[:, 0] > 0.5) == left_stance)
     agree_image = np.mean((from_image[:, 0] > 0.5) == left_stance)
     assert agree_image > 0.85 and agree_image > agree_3d + 0.2
+
+
+def test_a_long_clips_floor_needs_memory_for_its_points_only():
+    """30 people over 5,000 frames: 150,000 foot points. The floor fit before this one took a full SVD of
+    the N x 3 points, whose N x N factor asked for 180 GB here (7 GB at 30,000 points: a one-minute
+    clip of 17 people at 30 fps)."""
+    import tracemalloc
+
+    points, _, _ = _crowd_feet(np.random.default_rng(5), people=30, frames=5000)
+    tracemalloc.start()
+    try:
+        fit = fit_ground(points)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert fit is not None
+    assert peak < 10 * points.nbytes  # measured 4x: a few working copies of the points, not N x N
