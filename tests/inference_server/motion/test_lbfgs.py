@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
+from inference_server.motion.temporal_fit import lbfgs
 from inference_server.motion.temporal_fit.lbfgs import minimise
 
 
@@ -70,3 +72,15 @@ def test_a_first_step_too_small_for_float32_does_not_end_the_solve():
     solved = minimise(energy, start, iterations=30)
     assert float(energy(solved)[0]) < 1e4 + 1e-2  # from 10054.2
     torch.testing.assert_close(solved[0], target, atol=1e-3, rtol=0)
+
+
+def test_a_failed_line_search_starts_that_row_again_instead_of_ending_it(monkeypatch: pytest.MonkeyPatch):
+    """With a line search too short to find an acceptable step (two halvings here; ten in use, which the
+    street clip's long tracks still exhaust), a row whose search fails forgets its history and starts
+    again down the gradient. Ending the row there instead left all four far from the minimum (energies
+    2.5, 12.5, 1.0 and 0.29)."""
+    monkeypatch.setattr(lbfgs, "MAX_HALVINGS", 2)
+    start = torch.tensor([[-1.2, 1.0], [-1.5, 2.0], [0.0, 0.0], [2.0, -1.0]], dtype=torch.float64)
+    stiffness = torch.full((4,), 100.0, dtype=torch.float64)
+    solved = minimise(lambda x: rosenbrock(x, stiffness), start, iterations=500)
+    assert rosenbrock(solved, stiffness).max() < 0.1  # measured: three rows below 1e-16, one at 0.06
