@@ -29,7 +29,7 @@ from crowdmocap_addon.core.joints import SMPL_TO_COCO
 from crowdmocap_addon.core.result.schema import GroundPlane, PinholeCamera
 
 from . import lbfgs, terms
-from .body import forward_kinematics, matrix_to_6d, project, six_d_to_matrix
+from .body import forward_kinematics, matrix_to_6d, project, six_d_to_matrix, take
 
 _SMPL_OBSERVED, _COCO_OBSERVING = list(SMPL_TO_COCO), list(SMPL_TO_COCO.values())
 
@@ -136,7 +136,7 @@ def _energy(local: torch.Tensor, transl: torch.Tensor, scene: _Scene, settings: 
     """Each person's energy (P,); ``posed`` is ``forward_kinematics`` at zero translation when ``local`` is held."""
     s, scales, batch, camera, ground = settings, settings.scales, scene.batch, scene.camera, scene.ground
     joints = forward_kinematics(scene.rest, local, transl) if posed is None else posed + transl[:, :, None]
-    projected = project(joints[:, :, _SMPL_OBSERVED], camera.focal_px, camera.principal_point)
+    projected = project(take(joints, 2, _SMPL_OBSERVED), camera.focal_px, camera.principal_point)
     root, every = terms.smooth_motion(joints, batch, scales)
     energy = (
         s.reprojection * terms.reprojection(projected, batch, scales)
@@ -232,7 +232,7 @@ def fit_people(
     with torch.no_grad():
         local, transl = six_d_to_matrix(six), root(ray, knots)
         joints = forward_kinematics(rest, local, transl)
-        projected = project(joints[:, :, _SMPL_OBSERVED], camera.focal_px, camera.principal_point)
+        projected = project(take(joints, 2, _SMPL_OBSERVED), camera.focal_px, camera.principal_point)
         error = (projected - batch.keypoints).norm(dim=-1).cpu().numpy()
     weights = batch.keypoint_weight.cpu().numpy() > 0
     heights = batch.body_height_px.cpu().numpy()

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from crowdmocap_addon.core.joints import SMPL_FEET, SMPL_HINGE_AXES
 
+from .body import take
+
 PELVIS = 0
+_FEET = [j for foot in SMPL_FEET for j in foot]  # (left ankle, left toes, right ankle, right toes)
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -70,7 +74,7 @@ def estimator_agreement(local: torch.Tensor, batch: Batch, scales: Scales) -> to
 
 def _feet_heights(joints: torch.Tensor, normal: torch.Tensor, offset: float) -> torch.Tensor:
     """(P, T, 2, 2) height above the floor of each side's (ankle, toes)."""
-    feet = joints[:, :, [j for foot in SMPL_FEET for j in foot]]  # (P, T, 4, 3)
+    feet = take(joints, 2, _FEET)  # (P, T, 4, 3)
     return ((feet @ normal) + offset).reshape(*feet.shape[:2], 2, 2)
 
 
@@ -109,7 +113,7 @@ def _triples(valid: torch.Tensor) -> torch.Tensor:
 
 def planted_feet_still(joints: torch.Tensor, batch: Batch, scales: Scales) -> torch.Tensor:
     """A foot in contact does not move (what foot locking enforced after the fact)."""
-    feet = joints[:, :, [j for foot in SMPL_FEET for j in foot]].reshape(*joints.shape[:2], 2, 2, 3)
+    feet = take(joints, 2, _FEET).reshape(*joints.shape[:2], 2, 2, 3)
     speed = (feet[:, 1:] - feet[:, :-1]).norm(dim=-1) * batch.fps  # (P, T - 1, 2, 2)
     planted = batch.contact[:, 1:] * batch.contact[:, :-1] * _pairs(batch.valid)[..., None]
     return _masked_mean(((speed / scales.contact_speed) ** 2).mean(-1), planted)
@@ -132,14 +136,11 @@ def bounded_speed(joints: torch.Tensor, max_speed: float, batch: Batch, scales: 
 
 def hinge_limits(local: torch.Tensor, batch: Batch, scales: Scales, allowance: float) -> torch.Tensor:
     """Knees and elbows turn about their hinge axis only, and bend backwards no more than ``allowance`` rad."""
-    total = local.new_zeros(local.shape[0])
-    weights = batch.valid.float()
-    hinges = local[:, :, list(SMPL_HINGE_AXES)].unbind(dim=2)  # one gather, then split (see body.forward_kinematics)
-    for rotation, axis_tuple in zip(hinges, SMPL_HINGE_AXES.values(), strict=True):
-        axis = local.new_tensor(axis_tuple)
-        across = local.new_tensor([axis_tuple[1], axis_tuple[2], axis_tuple[0]])  # any unit vector ⊥ axis
-        twist = ((rotation @ axis) - axis).norm(dim=-1) / scales.hinge_twist
-        bend = torch.cross(across.expand_as(rotation[..., 0]), rotation @ across, dim=-1) @ axis  # sin(angle)
-        backwards = torch.relu(-bend - torch.sin(local.new_tensor(allowance))) / scales.hyperextension
-        total = total + _masked_mean(twist**2 + backwards**2, weights)
-    return total / len(SMPL_HINGE_AXES)
+    axes = local.new_tensor(list(SMPL_HINGE_AXES.values()))  # (H, 3)
+    across = axes[:, [1, 2, 0]]  # a unit vector perpendicular to each axis
+    hinges = take(local, 2, list(SMPL_HINGE_AXES))  # (P, T, H, 3, 3)
+    twist = ((hinges @ axes[..., None])[..., 0] - axes).norm(dim=-1) / scales.hinge_twist
+    # sin of the bend about the axis: (across x R across) . axis, which is (R across) . (axis x across)
+    bend = ((hinges @ across[..., None])[..., 0] * torch.linalg.cross(axes, across)).sum(-1)
+    backwards = torch.relu(-bend - float(np.sin(allowance))) / scales.hyperextension
+    return _masked_mean((twist**2 + backwards**2).mean(-1), batch.valid.float())

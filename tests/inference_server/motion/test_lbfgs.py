@@ -75,12 +75,28 @@ def test_a_first_step_too_small_for_float32_does_not_end_the_solve():
 
 
 def test_a_failed_line_search_starts_that_row_again_instead_of_ending_it(monkeypatch: pytest.MonkeyPatch):
-    """With a line search too short to find an acceptable step (two halvings here; ten in use, which the
+    """With a line search too short to find an acceptable step (two trials here; ten in use, which the
     street clip's long tracks still exhaust), a row whose search fails forgets its history and starts
     again down the gradient. Ending the row there instead left all four far from the minimum (energies
     2.5, 12.5, 1.0 and 0.29)."""
-    monkeypatch.setattr(lbfgs, "MAX_HALVINGS", 2)
+    monkeypatch.setattr(lbfgs, "MAX_TRIALS", 2)
     start = torch.tensor([[-1.2, 1.0], [-1.5, 2.0], [0.0, 0.0], [2.0, -1.0]], dtype=torch.float64)
     stiffness = torch.full((4,), 100.0, dtype=torch.float64)
     solved = minimise(lambda x: rosenbrock(x, stiffness), start, iterations=500)
     assert rosenbrock(solved, stiffness).max() < 0.1  # measured: three rows below 1e-16, one at 0.06
+
+
+def test_a_fresh_step_thousands_of_times_too_long_is_shortened_in_few_trials(monkeypatch: pytest.MonkeyPatch):
+    """A stiff term met by a fresh step (the street clip's floor penalty, centimetres wide, against a step
+    of decimetres): the first step is 5,000 times longer than the Armijo test accepts. Each retry at the
+    parabola's minimum (at most a tenth of the last) finds it within the ten trials; halving needed 13,
+    so that person's fit ended at its start (one of the street clip's nine people, measured)."""
+    stiffness = 1e9
+
+    def energy(x: torch.Tensor) -> torch.Tensor:
+        return stiffness * x[:, 0] ** 2 + (x[:, 1] - 1) ** 2
+
+    start = torch.tensor([[1e-6, 0.0]], dtype=torch.float64)
+    assert float(energy(minimise(energy, start, iterations=1))[0]) < 1.0 + 1e-5  # from 1.001: the stiff part gone
+    monkeypatch.setattr(lbfgs, "SHRINK", (0.5, 0.5))  # plain halving
+    torch.testing.assert_close(minimise(energy, start, iterations=30), start)  # stuck where it started

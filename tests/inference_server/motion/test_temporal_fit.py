@@ -66,6 +66,36 @@ def test_people_are_batched_by_length_within_the_budget():
     groups = batches([100, 5000, 120, 4000, 90], budget=8000)
     assert groups == [[1], [3], [2, 0, 4]]  # 2 x 5000 and 4000 + 5000 exceed it; three short ones share one
     assert sorted(i for g in groups for i in g) == list(range(5))
+    # the street clip's people: one batch (626 padded person-frames in three batches cost more than 792 in one)
+    assert batches([50, 61, 40, 88, 83, 61, 59, 40, 18]) == [[3, 4, 1, 5, 6, 0, 2, 7, 8]]
+
+
+def _partitions(items: list[int]):
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for partition in _partitions(rest):
+        yield [[first], *partition]
+        for i in range(len(partition)):
+            yield [*partition[:i], [first, *partition[i]], *partition[i + 1 :]]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_batches_cost_the_least_of_every_grouping(seed: int):
+    """Against all 203 ways to group six people: nothing within the budget costs less."""
+    rng = np.random.default_rng(seed)
+    lengths = [int(n) for n in rng.integers(5, 400, size=6)]
+    budget, overhead = int(rng.integers(400, 1500)), int(rng.integers(0, 500))
+
+    def cost(groups: list[list[int]]) -> float:
+        sizes = [len(g) * max(lengths[i] for i in g) for g in groups]
+        if any(size > budget and len(g) > 1 for size, g in zip(sizes, groups, strict=True)):
+            return float("inf")
+        return sum(sizes) + overhead * len(groups)
+
+    best = min(cost(p) for p in _partitions(list(range(6))))
+    assert cost(batches(lengths, budget, overhead)) == best
 
 
 def _scene(seed: int = 1, frames: int = 90):
