@@ -10,6 +10,7 @@ mean and spread: the fit's optimum is flat enough that such noise moves single p
 sample of the figures.
 
 .venv/bin/python bench/motion_quality.py [--clip tests/data/vtest_first10s.avi] [--stop N] [--repeats N]
+    [--set NAME=VALUE ...]   (a FitSettings field for the temporal fit's column, e.g. pose_knot_frames=0)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.temporal_fit import fit_settings  # noqa: E402
 from crowdmocap_addon.core.plausibility import Plausibility, assess  # noqa: E402
 from crowdmocap_addon.core.result.schema import CapturedPerson, CaptureResult  # noqa: E402
 from inference_server.estimators.lift.people import lift_people  # noqa: E402
@@ -94,7 +96,9 @@ def main() -> None:
     parser.add_argument("--clip", type=Path, default=REPO / "tests" / "data" / "vtest_first10s.avi")
     parser.add_argument("--stop", type=int)
     parser.add_argument("--repeats", type=int, default=1, help="runs per column, keypoints nudged by 0.001 px")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a FitSettings field")
     args = parser.parse_args()
+    overrides = {name: float(value) for name, value in (item.split("=") for item in args.set)}
     options = CaptureOptions(stop=args.stop)
     plan = plan_capture(args.clip, options)
     tracker, cancel = Tracker(TrackerSettings(min_length=options.min_track_length)), CancelToken()
@@ -119,8 +123,9 @@ def main() -> None:
         reports[label], captured[label], start = [], [], time.perf_counter()
         for seed in range(args.repeats):
             chosen = replace(settings, temporal_fit=fitted)
-            people, ground = finish_people(_nudged(estimates, seed), plan.camera, chosen,
-                                           StageMeter("motion", len(estimates), "people", None), cancel)  # fmt: skip
+            with fit_settings(**overrides):
+                meter = StageMeter("motion", len(estimates), "people", None)
+                people, ground = finish_people(_nudged(estimates, seed), plan.camera, chosen, meter, cancel)
             result: CaptureResult = assemble(plan, Captured(people=people, ground=ground, frames=frames,
                                                             body_kind="standin", warnings=[]))  # fmt: skip
             reports[label].append(assess(result))

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from crowdmocap_addon.core.geometry import axis_angle_to_matrix, matrix_to_axis_angle
-from crowdmocap_addon.core.joints import SMPL_TO_COCO
+from crowdmocap_addon.core.joints import NUM_JOINTS, SMPL_TO_COCO
 from crowdmocap_addon.core.result.schema import GroundPlane, PinholeCamera
 
 from . import lbfgs, terms
@@ -40,6 +40,8 @@ class FitSettings:
     iterations: int = 400  # measured (docs/motion.md): 150 left the synthetic crowd 3x further from the truth
     root_iterations: int = 50  # a first pass on where each person is, the pose held
     knot_frames: int = 8  # spacing of the root's slow-motion knots (see ``_hats``)
+    # and of the pose's (0: none); measured on the synthetic crowd (docs/motion.md): every 8 frames was worse
+    pose_knot_frames: int = 4
     max_root_speed: float = 4.0  # m/s
     hyperextension: float = float(np.radians(10.0))  # how far a knee or elbow may bend backwards
     min_keypoint_confidence: float = 0.3
@@ -155,8 +157,9 @@ def _energy(local: torch.Tensor, transl: torch.Tensor, scene: _Scene, settings: 
 def _hats(length: int, spacing: int, dtype: torch.dtype, device: str) -> torch.Tensor:
     """(length, K) piecewise-linear hat functions on knots every ``spacing`` frames (rows sum to 1).
 
-    The root moves through these as well as frame by frame: a slow drift (a depth error lasting a second)
-    is then a few variables, not a hundred coupled ones, and L-BFGS removes it in a few steps.
+    The root and the pose move through these as well as frame by frame: a slow drift (a depth error
+    lasting a second, a leg held at the wrong angle through a stance) is then a few variables, not dozens
+    of coupled ones, and L-BFGS removes it in a few steps instead of spreading it one frame per iteration.
     """
     knots = max(int(np.ceil((length - 1) / spacing)) + 1, 2)
     position = torch.arange(length, dtype=dtype, device=device) / spacing
@@ -217,6 +220,13 @@ def fit_people(
     def root(ray: torch.Tensor, knots: torch.Tensor) -> torch.Tensor:
         return from_ray(start_ray + hats @ knots + ray)
 
+    pose_hats = _hats(length, settings.pose_knot_frames, dtype, device) if settings.pose_knot_frames > 0 else None
+    pose_knots = torch.zeros((len(people), 0 if pose_hats is None else pose_hats.shape[1], NUM_JOINTS * 6),
+                             dtype=dtype, device=device)  # fmt: skip
+
+    def pose(six: torch.Tensor, pose_knots: torch.Tensor) -> torch.Tensor:
+        return six if pose_hats is None else six + (pose_hats @ pose_knots).reshape(six.shape)
+
     # L-BFGS with a line search, per person (``lbfgs``): the energy couples depth, height and pose across
     # frames, where Adam's per-coordinate steps crawl (measured: twice the root error after as many energy
     # evaluations). First the root alone (the pose held): where each person is is most of the error and
@@ -227,8 +237,11 @@ def fit_people(
         ray, knots = _solve(lambda r, k: _energy(held, root(r, k), scene, settings, posed), [ray, knots],
                             settings.root_iterations)  # fmt: skip
     if settings.iterations > 0:
-        six, ray, knots = _solve(lambda x, r, k: _energy(six_d_to_matrix(x), root(r, k), scene, settings),
-                                 [six, ray, knots], settings.iterations)  # fmt: skip
+        six, pose_knots, ray, knots = _solve(
+            lambda x, q, r, k: _energy(six_d_to_matrix(pose(x, q)), root(r, k), scene, settings),
+            [six, pose_knots, ray, knots], settings.iterations,
+        )  # fmt: skip
+        six = pose(six, pose_knots)
     with torch.no_grad():
         local, transl = six_d_to_matrix(six), root(ray, knots)
         joints = forward_kinematics(rest, local, transl)
