@@ -12,7 +12,6 @@ foot skate during true contacts, floor penetration, and the time per person-fram
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
 import time
 from contextlib import contextmanager
@@ -107,13 +106,19 @@ def motion_stage(observed: list[Observed], fit: bool, iterations: int) -> list[C
 
 @contextmanager
 def fit_settings(**changes: float):
-    """The fit's settings changed for this bench (``--set``), as the pipeline will construct them."""
-    original = fit_module.FitSettings
-    fit_module.FitSettings = functools.partial(original, **changes)  # type: ignore[misc]
+    """The fit's settings changed for this bench (``--set``), as the pipeline will construct them: new defaults
+    of ``FitSettings`` itself, so the settings stay the class the fit's worker processes unpickle."""
+    defaults = fit_module.FitSettings.__init__.__kwdefaults__
+    saved = dict(defaults)
+    unknown = set(changes) - set(defaults)
+    if unknown:
+        raise SystemExit(f"not a FitSettings field: {', '.join(sorted(unknown))}")
+    defaults.update({name: type(saved[name])(value) for name, value in changes.items()})
     try:
         yield
     finally:
-        fit_module.FitSettings = original
+        defaults.clear()
+        defaults.update(saved)
 
 
 def main() -> None:

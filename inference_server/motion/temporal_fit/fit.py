@@ -60,6 +60,7 @@ class FitSettings:
     speed: float = 10.0
     hinges: float = 0.05
     device: str = "cpu"  # a torch device name; the pipeline passes its own (``devices.resolve_device``)
+    workers: int = 0  # processes fitting batches side by side on the CPU (``workers.fit_workers``); 0: one per core
 
 
 @dataclass(kw_only=True, frozen=True)

@@ -3,13 +3,15 @@
 The clean-up chain's output is the start, the per-frame estimator's own answer and the 2D keypoints are
 the evidence. People are fitted in batches (``batches``: padding and each batch's fixed cost weighed), each at once;
 after a first pass the floor is refitted to the fitted feet and the contacts re-estimated from the fitted
-motion (height above the floor and the fitted foot's speed, steadier now than the image's), and a shorter
-second pass fits them.
+motion (height above the floor and the fitted foot's speed, steadier now than the image's), and a second
+pass fits them. On the CPU the batches run side by side in worker processes, one per core (``workers``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
 import numpy as np
@@ -26,9 +28,11 @@ from crowdmocap_addon.core.result.schema import (
 )
 
 from ...estimators.person_motion import PersonMotion
+from ...pipeline.progress import PipelineError
 from ..contacts import foot_contact
 from ..floor import fit_ground, lowest_foot_points
 from .fit import FitSettings, FittedMotion, PersonEvidence, fit_people
+from .workers import Workers, batch_cost, fit_workers, spread
 
 # Person-frames fitted together at most (padding included): bounds memory (a person-frame holds the
 # autograd graph of 24 joints, about 40 kB) on long clips with many people.
@@ -74,13 +78,33 @@ def _evidence(person: CapturedPerson, estimate: PersonMotion) -> PersonEvidence:
 
 
 def _fit_all(evidence: list[PersonEvidence], camera: PinholeCamera, ground: GroundPlane | None, *, fps: float,
-             settings: FitSettings, check: Callable[[], None]) -> list[FittedMotion]:  # fmt: skip
+             settings: FitSettings, check: Callable[[], None], workers: Workers) -> list[FittedMotion]:  # fmt: skip
+    """Everyone fitted, batch by batch, here or in the workers' processes (the memory budget shared among them)."""
+    lengths = [e.frames for e in evidence]
+    groups = spread(batches(lengths, MAX_BATCH_PERSON_FRAMES // workers.count), lengths, workers.count,
+                    BATCH_OVERHEAD_PERSON_FRAMES)  # fmt: skip
     fitted: list[FittedMotion | None] = [None] * len(evidence)
-    for group in batches([e.frames for e in evidence]):
-        check()  # a long clip's batches take a while: cancelling is honoured between them
-        for index, motion in zip(group, fit_people([evidence[i] for i in group], camera, ground, fps, settings),
-                                 strict=True):  # fmt: skip
+
+    def keep(group: Sequence[int], motions: Sequence[FittedMotion]) -> None:
+        for index, motion in zip(group, motions, strict=True):
             fitted[index] = _sound(motion, evidence[index])
+
+    if workers.pool is None:
+        for group in groups:
+            check()  # a long clip's batches take a while: cancelling is honoured between them
+            keep(group, fit_people([evidence[i] for i in group], camera, ground, fps, settings))
+    else:
+        groups.sort(key=lambda g: -batch_cost(g, lengths, BATCH_OVERHEAD_PERSON_FRAMES))  # the longest first
+        running = {workers.pool.submit(fit_people, [evidence[i] for i in g], camera, ground, fps, settings): g
+                   for g in groups}  # fmt: skip
+        for done in as_completed(running):
+            check()
+            try:
+                keep(running[done], done.result())
+            except BrokenProcessPool as exc:  # its native code crashed, or the system killed it for memory
+                cause = "a process fitting the people's motion stopped abruptly (out of memory, or killed)"
+                advice = "capture without the fit: temporal_fit off, --no-temporal-fit"
+                raise PipelineError("motion", f"{cause}; {advice}") from exc
     return [m for m in fitted if m is not None]
 
 
@@ -103,15 +127,22 @@ def fit_captured(
     """
     settings = settings or FitSettings()
     evidence = [_evidence(p, e) for p, e in zip(people, estimates, strict=True)]
+    with fit_workers(len(evidence), settings) as workers:
+        return _fit_twice(people, evidence, camera, ground, fps=fps, settings=settings, check=check, workers=workers)
+
+
+def _fit_twice(people: Sequence[CapturedPerson], evidence: list[PersonEvidence], camera: PinholeCamera,
+               ground: GroundPlane | None, *, fps: float, settings: FitSettings, check: Callable[[], None],
+               workers: Workers) -> tuple[list[CapturedPerson], GroundPlane | None]:  # fmt: skip
     # no floor yet: depths from body size and the 2D evidence alone
-    first = _fit_all(evidence, camera, None, fps=fps, settings=settings, check=check)
+    first = _fit_all(evidence, camera, None, fps=fps, settings=settings, check=check, workers=workers)
     joints = [_joints(p, m) for p, m in zip(people, first, strict=True)]
     refitted = fit_ground(np.concatenate([lowest_foot_points(j) for j in joints]))  # also where the chain found none
     ground = refitted.plane if refitted is not None else ground
     again = [replace(e, global_orient=m.global_orient, body_pose=m.body_pose, transl=m.transl,
                      contact=foot_contact(j, fps, ground))
              for e, m, j in zip(evidence, first, joints, strict=True)]  # fmt: skip
-    second = _fit_all(again, camera, ground, fps=fps, settings=settings, check=check)
+    second = _fit_all(again, camera, ground, fps=fps, settings=settings, check=check, workers=workers)
     fitted = [replace(p, global_orient=m.global_orient, body_pose=m.body_pose, transl=m.transl,
                       foot_contact=np.clip(foot_contact(_joints(p, m), fps, ground), 0.0, 1.0),
                       quality=frame_quality(e.confidence, m, settings.repaired_error))

@@ -20,6 +20,7 @@ from inference_server.motion.temporal_fit import terms
 from inference_server.motion.temporal_fit.body import forward_kinematics, matrix_to_6d, six_d_to_matrix
 from inference_server.motion.temporal_fit.fit import FitSettings, FittedMotion, PersonEvidence, fit_people
 from inference_server.motion.temporal_fit.people import batches, cut_unexplained, frame_quality
+from inference_server.motion.temporal_fit.workers import Workers, fit_workers, spread
 from tests.helpers import synthetic_motion as synthetic
 from tests.helpers.captures import make_capture
 
@@ -68,6 +69,15 @@ def test_people_are_batched_by_length_within_the_budget():
     assert sorted(i for g in groups for i in g) == list(range(5))
     # the street clip's people: one batch (626 padded person-frames in three batches cost more than 792 in one)
     assert batches([50, 61, 40, 88, 83, 61, 59, 40, 18]) == [[3, 4, 1, 5, 6, 0, 2, 7, 8]]
+
+
+def test_batches_are_split_until_every_worker_has_one():
+    street = [50, 61, 40, 88, 83, 61, 59, 40, 18]
+    groups = spread(batches(street), street, workers=2, overhead=300)
+    assert groups == [[3, 4, 1, 5], [6, 0, 2, 7, 8]]  # 300 + 4 x 88 and 300 + 5 x 59: the larger least (652)
+    four = spread(batches(street), street, workers=4, overhead=300)
+    assert len(four) == 4 and sorted(i for g in four for i in g) == list(range(9))
+    assert spread([[0], [1]], [10, 10], workers=4, overhead=300) == [[0], [1]]  # one person, one batch
 
 
 def _partitions(items: list[int]):
@@ -216,3 +226,79 @@ def test_a_leg_held_wrong_for_seconds_is_undone_sooner_through_the_pose_knots():
         errors[spacing] = leg_error(fit.body_pose, fit.transl, fit.global_orient)
     start = leg_error(held, truth.transl, truth.global_orient)  # 219 mm at the left knee and ankle
     assert errors[0] < start and errors[4] < 0.95 * errors[0]  # measured 182 and 155 mm
+
+
+@pytest.mark.slow
+def test_people_fitted_in_worker_processes_come_out_as_fitted_here():
+    """Two people on two cores: each is their own problem, so fitting them side by side in spawned processes
+    gives each the motion they get in this process (up to float32 round-off of a differently padded batch)."""
+    import inference_server.motion.temporal_fit.people as people_module
+
+    _, _, evidence = _scene(frames=40)
+    short = FitSettings(iterations=15, root_iterations=5)
+    here = people_module._fit_all(evidence, synthetic.CAMERA, synthetic.GROUND, fps=30.0, settings=short,
+                                  check=lambda: None, workers=Workers(None, 1))  # fmt: skip
+    with fit_workers(len(evidence), replace(short, workers=2)) as workers:
+        assert workers.count == 2 and workers.pool is not None
+        apart = people_module._fit_all(evidence, synthetic.CAMERA, synthetic.GROUND, fps=30.0, settings=short,
+                                       check=lambda: None, workers=workers)  # fmt: skip
+    for a, b, start in zip(here, apart, evidence, strict=True):
+        assert np.abs(a.transl - start.transl).max() > 0.01  # the fit moved them
+        np.testing.assert_allclose(b.transl, a.transl, atol=1e-3)
+        np.testing.assert_allclose(b.body_pose, a.body_pose, atol=1e-2)
+
+
+def test_a_cancelled_capture_stops_the_worker_processes_fit_between_batches():
+    import inference_server.motion.temporal_fit.people as people_module
+
+    _, _, evidence = _scene(frames=20)
+
+    def cancelled() -> None:
+        raise RuntimeError("cancelled")
+
+    settings = FitSettings(iterations=2, root_iterations=1, workers=2)
+    with fit_workers(len(evidence), settings) as workers, pytest.raises(RuntimeError, match="cancelled"):
+        people_module._fit_all(evidence, synthetic.CAMERA, None, fps=30.0, settings=settings, check=cancelled,
+                               workers=workers)  # fmt: skip
+
+
+class _DiesInTheWorker:
+    """Evidence that kills the worker process that unpickles it, as a native crash would."""
+
+    frames = 10
+
+    def __reduce__(self):
+        import os
+
+        return os._exit, (3,)
+
+
+def test_a_worker_process_that_dies_fails_the_motion_stage_with_a_clear_error():
+    import inference_server.motion.temporal_fit.people as people_module
+    from inference_server.pipeline.progress import PipelineError
+
+    evidence = [_DiesInTheWorker(), _DiesInTheWorker()]
+    settings = FitSettings(workers=2)
+    with fit_workers(len(evidence), settings) as workers, pytest.raises(PipelineError) as failed:
+        people_module._fit_all(evidence, synthetic.CAMERA, None, fps=30.0, settings=settings, check=lambda: None,
+                               workers=workers)  # fmt: skip
+    assert failed.value.stage == "motion" and "--no-temporal-fit" in failed.value.cause
+
+
+def _workers_in_this_process(answers) -> None:
+    with fit_workers(3, FitSettings(workers=2)) as workers:
+        answers.put(workers.count)
+
+
+def test_a_daemon_process_such_as_the_servers_capture_child_fits_in_itself():
+    """The server runs each capture in a daemonic child (``server/capture_process.py``), and a daemon may not
+    start processes: asked for workers there, the fit runs in the capture's own process instead of failing."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    answers = context.Queue()
+    child = context.Process(target=_workers_in_this_process, args=(answers,), daemon=True)
+    child.start()
+    count = answers.get(timeout=60)
+    child.join(timeout=60)
+    assert count == 1 and child.exitcode == 0
