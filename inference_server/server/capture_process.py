@@ -178,6 +178,10 @@ def _reap(child: multiprocessing.process.BaseProcess) -> None:
 def _child_main(pipe: Connection, runner: Any, call: CaptureCall) -> None:
     """Run one capture and send its outcome; every outcome, including a Python error, is a message."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which cancels us
+    # Started as a daemon, so the server's exit ends it; but a daemon may not start processes, and the
+    # temporal fit's workers are processes. Its lifetime is its supervisor's business (killed on an ignored
+    # cancel, gone when the pipe closes), so from here on it is not a daemon to itself.
+    multiprocessing.current_process().daemon = False
     cancel = CancelToken()
     sending = threading.Lock()
 

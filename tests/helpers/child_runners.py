@@ -8,6 +8,7 @@ picklable): they finish, crash natively, fail, or wait for a cancel, on cue from
     crashcancel*.avi  waits for the cancel, then aborts (a crash while stopping)
     unreadable*.avi   raises the pipeline's footage error naming the footage's path
     full*.avi    raises the pipeline's write error caused by a full disk
+    workers*.avi starts the temporal fit's worker processes and says how many ran, in its warnings
     anything else: three frames, a real result file, a summary whose warning names the footage's path
 """
 
@@ -69,6 +70,8 @@ def scripted_capture(
             raise FootageError(f"{footage}: cannot be read as video (Invalid data found)")
         except FootageError as exc:
             raise PipelineError("open", str(exc)) from exc
+    if name.startswith("workers"):
+        return _with_fit_workers(output)
     if name.startswith("full"):
         try:
             raise OSError(errno.ENOSPC, "No space left on device", str(output))
@@ -80,3 +83,17 @@ def scripted_capture(
     write_result(output, make_capture(frames=8))
     warnings = [f"{footage}: 2 frames were dropped", f"recorded as {footage_name}"]
     return CaptureSummary(Path(output), None, 3, 3, "lift", "blazepose", warnings, 0.1)
+
+
+def _with_fit_workers(output: str | Path) -> CaptureSummary:
+    """The temporal fit's worker processes, started as a capture's fit starts them: the child's process id
+    and its workers'."""
+    from inference_server.motion.temporal_fit.fit import FitSettings
+    from inference_server.motion.temporal_fit.workers import fit_workers
+
+    with fit_workers(3, FitSettings(workers=2)) as workers:
+        assert workers.pool is not None, "no worker processes in the capture child"
+        asked = [workers.pool.submit(os.getpid) for _ in range(2)]
+        pids = sorted({answer.result() for answer in asked})
+    warnings = [f"child {os.getpid()}", *(f"worker {pid}" for pid in pids)]
+    return CaptureSummary(Path(output), None, 0, 0, "lift", "blazepose", warnings, 0.1)

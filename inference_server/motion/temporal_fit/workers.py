@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -46,9 +47,19 @@ def spread(groups: Sequence[Sequence[int]], lengths: Sequence[int], workers: int
     return out
 
 
-def _one_thread() -> None:
-    """A worker's torch runs on one core: the workers are the parallelism."""
+def _start_worker() -> None:
+    """A worker's torch runs on one core (the workers are the parallelism), and the worker ends with the
+    process that started it: a pool's workers outlive a parent that was killed (a capture child stopped for
+    ignoring a cancel), blocked for good on their queue (measured: still there minutes later)."""
     torch.set_num_threads(1)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), name="crowdmocap-fit-parent", daemon=True).start()
+
+
+def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()  # returns when the parent is gone, however it went
+    os._exit(1)
 
 
 @dataclass(frozen=True)
@@ -69,16 +80,15 @@ def fit_workers(people: int, settings: FitSettings) -> Iterator[Workers]:
     not yet started.
     """
     count = min(settings.workers or min(os.cpu_count() or 1, MAX_WORKERS), people)
-    # A daemonic process may not start processes: the server's capture children are daemons (their
-    # supervisor ends them with the server), so there the fit runs in the capture's own process.
+    # A daemonic process may not start processes; the server's capture child is started as one and clears
+    # the flag for itself (``server/capture_process.py``), any other daemon fits in itself.
     daemonic = multiprocessing.current_process().daemon
     if torch.device(settings.device).type != "cpu" or count < 2 or daemonic:
         yield Workers(None, 1)
         return
-    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"), initializer=_one_thread)
+    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker)
     try:
         yield Workers(pool, count)
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)  # a batch already running is let finish, as in one process
-        raise
-    pool.shutdown(wait=False)  # every batch is done: the workers exit on their own (joining them took ~1 s)
+    finally:  # a batch already running is let finish, as in one process; waited for, since a process that
+        # exits straight after an unwaited shutdown leaves its workers behind (measured)
+        pool.shutdown(wait=True, cancel_futures=True)

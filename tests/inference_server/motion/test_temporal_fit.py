@@ -302,3 +302,53 @@ def test_a_daemon_process_such_as_the_servers_capture_child_fits_in_itself():
     count = answers.get(timeout=60)
     child.join(timeout=60)
     assert count == 1 and child.exitcode == 0
+
+
+def _slow_pid() -> int:
+    import os
+    import time
+
+    time.sleep(0.5)  # long enough that both workers take a share
+    return os.getpid()
+
+
+def _start_workers_and_die(answers) -> None:
+    import os
+
+    manager = fit_workers(2, FitSettings(workers=2))  # held: a collected generator would shut the pool down
+    workers = manager.__enter__()
+    asked = [workers.pool.submit(_slow_pid) for _ in range(4)]
+    answers.put(sorted({answer.result() for answer in asked}))
+    answers.close()
+    answers.join_thread()  # the answer is in the pipe before the end
+    os._exit(0)  # killed, as a capture child that ignored a cancel is: no shutdown, no clean-up
+
+
+def _running(pid: int) -> bool:
+    from pathlib import Path
+
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "zombie" not in status.read_text()
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not __import__("pathlib").Path("/proc/self/status").exists(), reason="reads /proc")
+def test_the_fits_worker_processes_end_with_the_process_that_started_them():
+    """A process pool's workers outlive a parent that is killed, blocked on their queue for good (measured:
+    still there minutes later, 230 MB each); each worker watches its parent and leaves with it."""
+    import multiprocessing
+    import time
+
+    context = multiprocessing.get_context("spawn")
+    answers = context.Queue()
+    parent = context.Process(target=_start_workers_and_die, args=(answers,))
+    parent.start()
+    pids = answers.get(timeout=120)
+    parent.join(timeout=30)
+    assert pids and parent.exitcode == 0
+    deadline = time.monotonic() + 20
+    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in pids if _running(pid)]

@@ -7,6 +7,7 @@ is ``tests.helpers.child_runners.scripted_capture``, cued by the footage's file 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from pathlib import Path
 
@@ -51,6 +52,14 @@ def test_a_capture_in_the_child_streams_progress_and_returns_its_summary(isolate
     assert [event.done for event in events] == [1, 2, 3] and events[0].stage == "poses"
     assert summary.people == 3 and summary.warnings[-1] == "recorded as street.mp4"
     assert len(read_result(tmp_path / "result.npz").people) == 3  # written by the child
+
+
+def test_the_capture_child_may_start_the_temporal_fits_worker_processes(isolated, tmp_path):
+    """The child is started as a daemon (the server's exit ends it), and a daemon may not start processes:
+    unless the child clears that for itself, server jobs fit everyone on one core."""
+    summary, _ = _run(isolated, tmp_path, "workers.avi")
+    (child, *workers) = [int(warning.split()[1]) for warning in summary.warnings]
+    assert workers and not {child, os.getpid()} & set(workers)  # processes of their own
 
 
 def test_a_native_crash_fails_the_capture_naming_the_signal_and_the_stage(isolated, tmp_path):
