@@ -22,11 +22,12 @@ sys.path.insert(0, str(REPO))
 from inference_server.footage import open_footage  # noqa: E402
 from inference_server.model_files.catalogue import find_spec  # noqa: E402
 from inference_server.model_files.folder import models_dir  # noqa: E402
+from inference_server.pipeline.options import CaptureOptions  # noqa: E402
 from inference_server.pipeline.progress import CancelToken, StageMeter  # noqa: E402
+from inference_server.pipeline.run import people_tracks  # noqa: E402
 from inference_server.pipeline.stream import pose_and_track  # noqa: E402
 from inference_server.poses2d.blazepose import BlazePoseSettings, BlazePoseTopDown  # noqa: E402
 from inference_server.tracking.evaluation import Prediction, evaluate, load_ground_truth  # noqa: E402
-from inference_server.tracking.relink import relink  # noqa: E402
 from inference_server.tracking.tracker import Track, Tracker  # noqa: E402
 
 DATA = REPO / "tests" / "data"
@@ -120,12 +121,7 @@ def run_setup(setup: Setup, clip: Path) -> tuple[list[Track], float]:
         pose_and_track(footage, (0, None, 1), backend=timed, tracker=tracker, meter=meter, cancel=CancelToken())
     finally:
         timed.close()
-    if setup.relink:
-        fragments = tracker.finish(min_length=1)
-        joined = relink(fragments, tracker.processed_frames, float(footage.info.fps))
-        tracks = [t for t in joined if int(t.observed.sum()) >= tracker.settings.min_length]
-    else:
-        tracks = tracker.finish()
+    tracks = people_tracks(tracker, CaptureOptions(relink=setup.relink), fps=float(footage.info.fps))  # as captures do
     return tracks, timed.seconds / max(timed.calls, 1) * 1000
 
 

@@ -64,7 +64,8 @@ CAPTURE_OPTIONS = _table(
            help="observed frames a person needs to be kept", surfaces=_EVERYWHERE),
     Option(name="relink", kind=bool, default=True, label="Re-link after occlusions",
            help="join the pieces of one person's track across occlusions of up to 3 s, by position, speed and "
-                "clothing colour (turn off if two people get merged)", surfaces=_EVERYWHERE),
+                "clothing colour, after cutting tracks where the clothing changes (turn off if two people get "
+                "merged)", surfaces=_EVERYWHERE),
     # Measured on the street clips with the landmark network (docs/poses2d.md): a little fewer people found
     # and more identity mix-ups at groups than without, so off by default; it helps where the detector
     # misses people often (test: a detector blind on every other frame).

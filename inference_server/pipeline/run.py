@@ -42,6 +42,7 @@ from ..estimators.person_motion import PersonMotion
 from ..footage.reader import Footage, FootageError, FootageInfo, open_footage
 from ..motion.clean_up import MotionSettings, finish_people
 from ..poses2d.onnx_models import OnnxModelError
+from ..tracking.look_changes import split_at_look_changes
 from ..tracking.relink import relink
 from ..tracking.tracker import Track, Tracker, TrackerSettings
 from .backends import EstimatorFactory, PoseBackendFactory, frame_too_small, open_crowdnet, open_pose_backend
@@ -92,7 +93,7 @@ def people_tracks(tracker: Tracker, options: CaptureOptions, *, fps: float) -> l
     """The tracker's tracks, with fragments of one person re-linked across occlusions when asked."""
     if not options.relink:
         return tracker.finish()
-    fragments = tracker.finish(min_length=1)
+    fragments = split_at_look_changes(tracker.finish(min_length=1), fps)
     joined = relink(fragments, tracker.processed_frames, fps)
     return [track for track in joined if int(track.observed.sum()) >= options.min_track_length]
 

@@ -65,10 +65,17 @@ def describe(image: np.ndarray, keypoints: np.ndarray) -> np.ndarray | None:
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
     """Hellinger distance between two descriptors, averaged over the regions: 0 same colours, 1 disjoint."""
-    a = np.asarray(a, dtype=np.float64).reshape(len(REGIONS), REGION_SIZE)
-    b = np.asarray(b, dtype=np.float64).reshape(len(REGIONS), REGION_SIZE)
-    overlap = np.sqrt(a * b).sum(axis=1)
-    return float(np.mean(np.sqrt(np.clip(1.0 - overlap, 0.0, 1.0))))
+    return float(distances(a, b))
+
+
+def distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``distance`` of (..., D) descriptors, broadcast over the leading axes."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    a = a.reshape(*a.shape[:-1], len(REGIONS), REGION_SIZE)
+    b = b.reshape(*b.shape[:-1], len(REGIONS), REGION_SIZE)
+    overlap = np.sqrt(a * b).sum(axis=-1)
+    return np.sqrt(np.clip(1.0 - overlap, 0.0, 1.0)).mean(axis=-1)
 
 
 def mean_descriptor(descriptors: np.ndarray) -> np.ndarray | None:

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from inference_server.tracking.appearance import DESCRIPTOR_SIZE, REGION_SIZE, describe, distance
-from inference_server.tracking.relink import relink
+from inference_server.tracking.relink import assign_links, relink
 from inference_server.tracking.tracker import NOT_OBSERVED, Track
 
 FPS = 10.0
@@ -117,3 +117,24 @@ def test_a_hand_over_one_frame_later_survives_the_boxes_jitter():
     after = _walker(2, np.arange(30, 60), (100, 300 + HEIGHT / 3), (40, 0), RED_BLUE)
     (joined,) = relink([before, after], ALL_FRAMES, FPS)
     assert joined.observed.all() and len(joined.frames) == 60
+
+
+def test_a_person_who_stops_behind_a_post_is_linked_where_they_stopped():
+    """Walking at a body height a second, hidden for 2 s, seen again standing where they went in."""
+    before = _walker(1, np.arange(0, 30), (100, 300), (HEIGHT, 0), RED_BLUE)
+    stopped = _walker(2, np.arange(50, 90), (100 + 2.9 * HEIGHT, 300), (0, 0), RED_BLUE)  # 2 body heights short
+    (joined,) = relink([before, stopped], ALL_FRAMES, FPS)
+    assert joined.id == 1 and joined.observed.sum() == 70
+
+
+def test_a_link_is_not_taken_to_make_room_for_another():
+    """End 0 fits start 0 well; end 1 only fits start 0, badly; end 0 also fits start 1, so-so.
+
+    Taking the most links (end 1 -> start 0 and end 0 -> start 1) would put two plausible links in place
+    of the one good one; the links earning the most are the good one alone.
+    """
+    cost = np.array([[0.1, 0.5], [0.65, np.inf]])
+    assert assign_links(cost, reward=0.7) == {0: 0}
+    assert assign_links(cost, reward=2.0) == {0: 1, 1: 0}  # a reward this high makes any link worth it
+    assert assign_links(np.full((2, 2), np.inf), reward=0.7) == {}
+    assert assign_links(np.array([[0.9]]), reward=0.7) == {}  # gated in, but costlier than it is worth
