@@ -49,6 +49,17 @@ def letterboxed(detector: NanoDetDetector) -> Detect:
     return detect
 
 
+def padded_to_four_three(detector: NanoDetDetector) -> Detect:
+    def detect(image: np.ndarray) -> np.ndarray:
+        height, width = image.shape[:2]
+        padded_h, padded_w = max(height, round(width * 3 / 4)), max(width, round(height * 3 / 4))
+        canvas = np.zeros((padded_h, padded_w, 3), np.uint8)
+        canvas[:height, :width] = image
+        return detector.detect_whole(canvas)[0]
+
+    return detect
+
+
 def square_windows(detector: NanoDetDetector) -> Detect:
     def detect(image: np.ndarray) -> np.ndarray:
         height, width = image.shape[:2]
@@ -86,6 +97,7 @@ def main() -> None:
         raise SystemExit("nanodet-g is not in the models folder: `crowdmocap-server models fetch nanodet-g`")
     detector = NanoDetDetector(Path(folder) / MODEL_ONNX if Path(folder).is_dir() else folder)
     methods = {"stretched": lambda image: detector.detect_whole(image)[0], "letterboxed": letterboxed(detector),
+               "padded to 4:3": padded_to_four_three(detector),
                "square windows": square_windows(detector)}  # fmt: skip
     print("NanoDet-g alone, people found at IoU >= 0.3 (non-hard, annotated frames of both clips)")
     print(f"{'shape':<22}" + "".join(f"{name:>16}" for name in methods))
