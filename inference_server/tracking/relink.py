@@ -7,13 +7,14 @@ people almost never do:
 
 - time: the second starts after the first ends (never two people seen at once), within ``max_gap_s``;
 - size: similar image heights at the hand-over (the same person at a similar distance);
-- motion: the second starts where the first was heading (its end velocity carried over the gap), within
-  a tolerance that grows with the gap, and the implied speed is plausible for a person on foot;
+- motion: the second starts where the first was heading (its end velocity carried over the gap) or
+  where it was hidden (people meet, wait and turn in crowds), within a tolerance that grows with the
+  gap, and the implied speed is plausible for a person on foot;
 - appearance: the torso and leg colours (``appearance.py``) are close.
 
-Gated pairs are costed (appearance distance plus the motion miss in body heights per second of gap,
-the miss of whichever is likelier: that they walked on, or that they stopped behind what hid them)
-and assigned globally with the Hungarian method, one successor per end and one predecessor per start.
+Gated pairs are costed (appearance distance plus the motion miss, the smaller of the two, in body
+heights per second of gap) and assigned globally with the Hungarian method, one successor per end and
+one predecessor per start.
 Each link earns ``link_reward`` less its cost and the assignment takes the most earning set, so a link
 costlier than the reward is never taken, and two plausible links do not outvote one good one (with
 every gated pair equally welcome, the assignment maximised the number of links and chained a man onto
@@ -90,7 +91,7 @@ def link_cost(before: _End, after: _End, fps: float, settings: RelinkSettings) -
     if moved > settings.max_speed * gap_s + settings.miss_heights:  # boxes jitter at a hand-over, however short
         return None
     walked_on = np.linalg.norm(after.centre - (before.centre + before.velocity * gap_s)) / height
-    miss = min(walked_on, moved)  # or they stopped where they were hidden: people meet, wait and turn in crowds
+    miss = min(walked_on, moved)  # or they stopped where they were hidden
     if miss > settings.miss_heights + settings.miss_heights_per_s * gap_s:
         return None
     if before.looks is None or after.looks is None:
