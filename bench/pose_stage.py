@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -27,6 +29,7 @@ from inference_server.pipeline.progress import CancelToken, StageMeter  # noqa: 
 from inference_server.pipeline.run import people_tracks  # noqa: E402
 from inference_server.pipeline.stream import pose_and_track  # noqa: E402
 from inference_server.poses2d.blazepose import BlazePoseSettings, BlazePoseTopDown  # noqa: E402
+from inference_server.poses2d.nanodet import NanoDetDetector, decode, stretched  # noqa: E402
 from inference_server.tracking.evaluation import Prediction, evaluate, load_ground_truth  # noqa: E402
 from inference_server.tracking.tracker import Track, Tracker  # noqa: E402
 
@@ -35,6 +38,31 @@ STREET = DATA / "vtest_first10s.avi"
 CLIPS = [DATA / "vtest_first10s.avi", DATA / "vtest_25s_to_50s.avi"]
 NANODET = find_spec("nanodet-g").locate(models_dir())
 LANDMARKS = find_spec("blazepose-full").locate(models_dir())
+
+
+class Stretched(NanoDetDetector):
+    """NanoDet-g on the frame stretched to its input whatever its shape (the default until 2026-12-04)."""
+
+    def windows(self, height: int, width: int) -> list[tuple[int, int, int, int]]:
+        return [(0, height, 0, width)]
+
+    def detect_whole(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        blob, to_frame = stretched(image)
+        scores, distributions = self.raw(blob)
+        return decode(scores, distributions, to_frame, image.shape[:2], score_threshold=self.score_threshold,
+                      nms_iou=self.nms_iou)  # fmt: skip
+
+
+class Letterboxed(Stretched):
+    """NanoDet-g on the frame padded with black to a square, then scaled to its input: people keep their shape."""
+
+    def detect_whole(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        height, width = image.shape[:2]
+        canvas = np.zeros((max(height, width), max(height, width), 3), np.uint8)
+        canvas[:height, :width] = image
+        boxes, scores = super().detect_whole(canvas)
+        inside = (boxes[:, 0] < width) & (boxes[:, 1] < height)
+        return np.minimum(boxes[inside], [width, height, width, height]), scores[inside]
 
 
 @dataclass(frozen=True)
@@ -58,11 +86,15 @@ if NANODET is not None and LANDMARKS is not None:
     def with_landmarks(settings: BlazePoseSettings = ONE_LOOK, tiles: int = 1) -> BlazePoseTopDown:
         return BlazePoseTopDown(settings, detector=NANODET, landmarks=LANDMARKS, detector_tiles=tiles)
 
+    def letterboxed_default() -> BlazePoseTopDown:
+        return BlazePoseTopDown(BlazePoseSettings(), detector=Letterboxed(NANODET), landmarks=LANDMARKS)
+
     SETUPS += [
         Setup("NanoDet-g + landmark network", with_landmarks),
         Setup("  + 2x2 tiles", lambda: with_landmarks(tiles=2)),
         Setup("  + tracked regions", with_landmarks, regions=True),
         Setup("  + re-link", with_landmarks, relink=True),
+        Setup("  + re-link + second look, letterboxed", letterboxed_default, relink=True),
         Setup("  + re-link + second look (new default)", lambda: with_landmarks(BlazePoseSettings()), relink=True),
         Setup("  + re-link + second look + regions", lambda: with_landmarks(BlazePoseSettings()), True, True),
     ]

@@ -10,7 +10,7 @@ was run once, in a scratch environment::
 It rebuilds the GraphDef from ``modelTopology`` with TensorFlow's protobuf parser, fills every Const
 from ``nanodet.bin`` (read here independently of ``tfjs_graph``: float16 dequantised, int32 cast to the
 dtype the node declares), imports it with ``tf.compat.v1`` and runs it on one fixed input: frame 0 of
-``tests/data/vtest_first10s.avi`` through ``nanodet.preprocess`` (the input's recipe and its checksum
+``tests/data/vtest_first10s.avi`` through ``nanodet.stretched`` (the input's recipe and its checksum
 are stored, not the image). It writes ``tests/data/nanodet_g_reference.npz``: the person score of every
 cell, and the 44 box-distribution logits of a documented subset of cells (every 7th cell plus the 100
 best-scoring ones).
@@ -32,7 +32,8 @@ EVERY = 7
 TOP = 100
 RECIPE = (
     f"frame {FRAME_INDEX} of tests/data/vtest_first10s.avi read by inference_server.footage.open_footage (RGB), "
-    "then inference_server.poses2d.nanodet.preprocess: cv2.resize to 416x416 INTER_LINEAR, BGR, "
+    "then inference_server.poses2d.nanodet.stretched (named preprocess when recorded): "
+    "cv2.resize to 416x416 INTER_LINEAR, BGR, "
     "(x - (103.53, 116.28, 123.675)) / (57.375, 57.12, 58.395), NCHW float32"
 )
 
@@ -41,12 +42,12 @@ def reference_input() -> np.ndarray:
     """(1, 3, 416, 416) float32: the fixed input, built by the project's own reader and pre-processing."""
     sys.path.insert(0, str(REPO))
     from inference_server.footage.reader import open_footage
-    from inference_server.poses2d.nanodet import preprocess
+    from inference_server.poses2d.nanodet import stretched
 
     frames = open_footage(REPO / "tests" / "data" / "vtest_first10s.avi").frames()
     for index, frame in enumerate(frames):
         if index == FRAME_INDEX:
-            return preprocess(frame.image)
+            return stretched(frame.image)[0]
     raise SystemExit(f"the clip has no frame {FRAME_INDEX}")
 
 

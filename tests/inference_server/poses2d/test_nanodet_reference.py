@@ -36,11 +36,11 @@ def test_translation_matches_tensorflow(tmp_path, fetched):
     detector = nanodet.NanoDetDetector(nanodet.build_model(tmp_path))  # built afresh, not the fetched .onnx
     reference = np.load(FIXTURE)
     frame = next(iter(open_footage(REPO / "tests" / "data" / "vtest_first10s.avi").frames())).image
-    blob = nanodet.preprocess(frame)
+    blob, _ = nanodet.stretched(frame)  # the reference recipe; the detector itself letterboxes
     assert hashlib.sha256(blob.tobytes()).hexdigest() == str(reference["input_sha256"]), (
         f"the input differs from the one recorded ({reference['recipe']}): decoder or OpenCV changed"
     )
-    scores, distributions = detector.raw(frame)
+    scores, distributions = detector.raw(blob)
     score_error = np.abs(scores[:, nanodet.PERSON] - reference["person_scores"]).max()
     distribution_error = np.abs(distributions[reference["cells"]] - reference["distributions"]).max()
     assert score_error <= TOLERANCE and distribution_error <= TOLERANCE, (score_error, distribution_error)
