@@ -47,6 +47,20 @@ def _batch(frames: int) -> terms.Batch:
                        contact=torch.zeros((1, frames, 2)), fps=30.0)  # fmt: skip
 
 
+def test_one_jump_costs_the_same_however_long_the_person_is_seen():
+    def cost(frames: int, jump_at: int) -> float:
+        pelvis = np.zeros((frames, 3))
+        pelvis[:, 0] = np.arange(frames) * 3.0 / 30.0  # walking at 3 m/s, under the 4 m/s bound
+        pelvis[jump_at:, 0] += 2.0 / 30.0  # one pair of frames at 5 m/s
+        joints = torch.as_tensor(pelvis)[None, :, None].expand(1, frames, 24, 3)
+        return float(terms.bounded_speed(joints, 4.0, _batch(frames), terms.Scales()))
+
+    steady = np.zeros((1, 30, 24, 3))
+    assert float(terms.bounded_speed(torch.as_tensor(steady), 4.0, _batch(30), terms.Scales())) == 0.0
+    assert cost(20, 10) == pytest.approx(cost(300, 150), rel=1e-9)  # a long track does not dilute the jump
+    assert cost(20, 10) == pytest.approx((1.0 / terms.Scales().overspeed) ** 2, rel=1e-6)
+
+
 @pytest.mark.parametrize("joint", ["left_knee", "right_knee", "left_elbow", "right_elbow"])
 def test_hinges_bend_one_way_about_one_axis(joint):
     def penalty(axis_angle: np.ndarray) -> float:
