@@ -154,7 +154,7 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
         _add_option(run, CAPTURE_OPTIONS[name])
     motion = parser.add_argument_group("motion and camera")
     for name in ("smoothing", "foot_lock", "ground_feet", "fix_facing", "temporal_fit", "fit_smoothness",
-                 "still_camera"):  # fmt: skip
+                 "top_speed", "still_camera"):  # fmt: skip
         _add_option(motion, CAPTURE_OPTIONS[name])
     focal = motion.add_mutually_exclusive_group()
     focal.add_argument("--focal-px", type=float, help="focal length in pixels")

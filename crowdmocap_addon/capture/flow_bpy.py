@@ -89,7 +89,7 @@ def _options(settings) -> dict:
         frame_end=settings.frame_end, stride=settings.stride, max_people=settings.max_people,
         min_track_length=settings.min_track_length, relink=settings.relink, smoothing=settings.smoothing,
         foot_lock=settings.foot_lock, ground_feet=settings.ground_feet, fix_facing=settings.fix_facing,
-        temporal_fit=settings.temporal_fit, fit_smoothness=settings.fit_smoothness,
+        temporal_fit=settings.temporal_fit, fit_smoothness=settings.fit_smoothness, top_speed=settings.top_speed,
         still_camera=settings.still_camera, focal_mode=settings.focal_mode,
         focal_px=settings.focal_px, focal_mm=settings.focal_mm, sensor_width_mm=settings.sensor_width_mm,
         fov_deg=settings.fov_deg, preview=settings.preview,

@@ -69,6 +69,7 @@ def _draw_options(layout: bpy.types.UILayout, settings) -> None:
         column.prop(settings, name)
     if settings.temporal_fit:
         column.prop(settings, "fit_smoothness")
+        column.prop(settings, "top_speed")
     column.prop(settings, "still_camera")
     column.prop(settings, "focal_mode")
     focal = {"PIXELS": ("focal_px",), "MILLIMETRES": ("focal_mm", "sensor_width_mm"), "FOV": ("fov_deg",)}

@@ -40,6 +40,7 @@ class CrowdMocapCaptureSettings(bpy.types.PropertyGroup):
     fix_facing: option_property(CAPTURE_OPTIONS["fix_facing"])  # type: ignore[valid-type]
     temporal_fit: option_property(CAPTURE_OPTIONS["temporal_fit"])  # type: ignore[valid-type]
     fit_smoothness: option_property(CAPTURE_OPTIONS["fit_smoothness"])  # type: ignore[valid-type]
+    top_speed: option_property(CAPTURE_OPTIONS["top_speed"])  # type: ignore[valid-type]
     still_camera: option_property(CAPTURE_OPTIONS["still_camera"])  # type: ignore[valid-type]
     focal_mode: bpy.props.EnumProperty(name="Focal", items=_FOCAL_MODES, default="AUTO")  # type: ignore[valid-type]
     focal_px: bpy.props.FloatProperty(name="Focal (px)", min=1.0, default=1000.0)  # type: ignore[valid-type]

@@ -27,6 +27,7 @@ def job_options(
     fix_facing: bool = _DEFAULT["fix_facing"],
     temporal_fit: bool = _DEFAULT["temporal_fit"],
     fit_smoothness: float = _DEFAULT["fit_smoothness"],
+    top_speed: float = _DEFAULT["top_speed"],
     still_camera: bool = _DEFAULT["still_camera"],
     focal_mode: str = "AUTO",
     focal_px: float = 0.0,
@@ -49,8 +50,8 @@ def job_options(
         "stride": int(stride),
         "min_track_length": int(min_track_length), "relink": bool(relink), "smoothing": float(smoothing),
         "foot_lock": bool(foot_lock), "ground_feet": bool(ground_feet), "fix_facing": bool(fix_facing),
-        "temporal_fit": bool(temporal_fit), "fit_smoothness": float(fit_smoothness), "preview": bool(preview),
-        "still_camera": bool(still_camera),
+        "temporal_fit": bool(temporal_fit), "fit_smoothness": float(fit_smoothness), "top_speed": float(top_speed),
+        "preview": bool(preview), "still_camera": bool(still_camera),
     }  # fmt: skip
     if frame_end > 0:
         options["stop"] = int(frame_end) - FRAME_OFFSET + 1

@@ -93,6 +93,10 @@ CAPTURE_OPTIONS = _table(
                 "and still, smooth, no backward knees); replaces foot locking", surfaces=_EVERYWHERE),
     Option(name="fit_smoothness", kind=float, default=1.0, minimum=0.0, maximum=10.0, label="Fit smoothness",
            help="strength of the whole-motion fit's smoothness prior (0 off, 1 default)", surfaces=_EVERYWHERE),
+    # Held on every pair of frames (docs/motion.md): 4 m/s is above a brisk walk and below a run.
+    Option(name="top_speed", kind=float, default=4.0, minimum=1.0, maximum=15.0, label="Top speed (m/s)",
+           help="fastest a person may move in the whole-motion fit; raise it for footage of runners or sports",
+           surfaces=_EVERYWHERE),
     Option(name="rois", kind=int, default=1, minimum=1, maximum=MAX_ROIS, label="RoIs",
            help="Multi-RoI crops per person for 3DCrowdNet", surfaces=_SERVER_SIDE),
     Option(name="batch_size", kind=int, default=None, minimum=1, maximum=4096, label="Batch",

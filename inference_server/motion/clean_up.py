@@ -35,6 +35,7 @@ class MotionSettings:
     fix_facing: bool = True
     temporal_fit: bool = True
     fit_smoothness: float = 1.0  # strength of the fit's motion prior
+    fit_top_speed: float = 4.0  # m/s, the fastest the fit lets a pelvis move
     device: str = "auto"  # where the fit runs: auto (CUDA when there is one), cpu, cuda, cuda:N
 
 
@@ -102,7 +103,8 @@ def finish_people(
         from .temporal_fit.people import fit_captured
 
         cancel.check()
-        fit = FitSettings(smoothness=settings.fit_smoothness, device=str(resolve_device(settings.device)))
+        fit = FitSettings(smoothness=settings.fit_smoothness, max_root_speed=settings.fit_top_speed,
+                          device=str(resolve_device(settings.device)))  # fmt: skip
         result, ground = fit_captured(result, estimates, camera, ground, fps=settings.fps, settings=fit,
                                       check=cancel.check)  # fmt: skip
         if settings.foot_lock:  # the fit's contacts, held exactly (the fit leaves planted feet a little loose)

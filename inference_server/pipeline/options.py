@@ -54,6 +54,7 @@ class CaptureOptions:
     fix_facing: bool = _DEFAULT["fix_facing"]
     temporal_fit: bool = _DEFAULT["temporal_fit"]
     fit_smoothness: float = _DEFAULT["fit_smoothness"]
+    top_speed: float = _DEFAULT["top_speed"]
 
     def __post_init__(self) -> None:
         self.validate()

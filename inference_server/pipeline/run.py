@@ -408,7 +408,8 @@ def finish(plan: CapturePlan, estimated: Estimated, progress: ProgressCallback |
     settings = MotionSettings(fps=float(clip.info.fps) / options.stride, smoothing=options.smoothing,
                               foot_lock=options.foot_lock, ground_feet=options.ground_feet,
                               fix_facing=options.fix_facing, temporal_fit=options.temporal_fit,
-                              fit_smoothness=options.fit_smoothness, device=fit_device or options.device)  # fmt: skip
+                              fit_smoothness=options.fit_smoothness, fit_top_speed=options.top_speed,
+                              device=fit_device or options.device)  # fmt: skip
     motion_meter = StageMeter("motion", len(people), "people", progress)
     finished, ground = finish_people(people, camera, settings, motion_meter, cancel)
     motion_meter.finish()  # a fast stage may never have reached its reporting interval

@@ -101,6 +101,7 @@ class JobOptions(BaseModel):
     fix_facing: bool = _field("fix_facing")
     temporal_fit: bool = _field("temporal_fit")
     fit_smoothness: float = _field("fit_smoothness")
+    top_speed: float = _field("top_speed")
     preview: bool = Field(False, description="also render an overlay video (GET /v1/jobs/{id}/preview)")
 
     def capture_values(self) -> dict[str, Any]:

@@ -9,7 +9,7 @@ noise, depth off by 5-20 % in runs, whole-body left/right flips).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -109,6 +109,14 @@ def stander(frames: int, *, at: tuple[float, float], facing: float, sway: float 
     orient = np.broadcast_to(yaw @ _Y_UP_TO_Z_UP, (frames, 3, 3))
     root = np.array([at[0], at[1], 0.0]) + sway * np.column_stack([np.sin(2 * np.pi * 0.25 * t), np.zeros((frames, 2))])
     return _in_camera(orient, pose, root)
+
+
+def mover(frames: int, *, start: tuple[float, float], velocity: tuple[float, float]) -> TrueMotion:
+    """Someone standing, carried along the floor at ``velocity`` (m/s): a pelvis speed known exactly, faster
+    than any walker if asked, for the fit's speed bound."""
+    motion = stander(frames, at=start, facing=0.0, sway=0.0)
+    shift = np.column_stack([np.outer(np.arange(frames) / FPS, velocity), np.zeros(frames)])  # floor frame
+    return replace(motion, transl=motion.transl + shift @ _TO_WORLD.rotation)
 
 
 def turner(frames: int, *, at: tuple[float, float], turns: float = 0.5) -> TrueMotion:

@@ -9,7 +9,7 @@ def test_defaults_leave_unset_values_to_the_server():
     assert job_options() == {"pose_backend": "auto", "estimator": "auto", "start": 0, "stride": 1,
                              "min_track_length": 10, "smoothing": 1.0, "foot_lock": True, "ground_feet": True,
                              "fix_facing": True, "relink": True, "temporal_fit": True, "fit_smoothness": 1.0,
-                             "preview": False, "still_camera": False}  # fmt: skip
+                             "top_speed": 4.0, "preview": False, "still_camera": False}  # fmt: skip
 
 
 def test_frames_are_blenders_with_an_inclusive_end_and_focal_modes_pick_one_field():

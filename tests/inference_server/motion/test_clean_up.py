@@ -43,3 +43,18 @@ def test_fix_facing_turns_the_flipped_stretch_back_and_off_leaves_it():
     assert _facing_against_walk(_finish(person, fix_facing=False))[flipped].all()  # kept as estimated
     fixed = _facing_against_walk(_finish(person, fix_facing=True))
     assert not fixed.any()
+
+
+def test_the_fit_gets_the_captures_smoothness_and_top_speed(monkeypatch):
+    from inference_server.motion.temporal_fit import people as fit_people_module
+
+    given = {}
+
+    def fit_captured(people, estimates, camera, ground, *, fps, settings, check):
+        given["settings"] = settings
+        return list(people), ground
+
+    monkeypatch.setattr(fit_people_module, "fit_captured", fit_captured)
+    person, _ = _flipped_walker()
+    _finish(person, temporal_fit=True, fit_smoothness=2.5, fit_top_speed=7.0, device="cpu")
+    assert (given["settings"].smoothness, given["settings"].max_root_speed) == (2.5, 7.0)

@@ -61,6 +61,26 @@ def test_one_jump_costs_the_same_however_long_the_person_is_seen():
     assert cost(20, 10) == pytest.approx((1.0 / terms.Scales().overspeed) ** 2, rel=1e-6)
 
 
+def test_the_top_speed_holds_a_fast_person_back_and_raising_it_lets_them_go():
+    truth = synthetic.mover(24, start=(-1.5, 9.0), velocity=(6.0, 0.0))  # 6 m/s across the view
+    seen = synthetic.observe(truth, np.random.default_rng(5), pixel_noise=0.5, rotation_noise=0.02, depth_error=0.0,
+                             dropped=0.0, occlusion_s=0.0, flips=0)  # fmt: skip
+    evidence = PersonEvidence(rest_joints=synthetic.REST, global_orient=seen.global_orient, body_pose=seen.body_pose,
+                              transl=seen.transl, estimator_orient=seen.global_orient, estimator_pose=seen.body_pose,
+                              confidence=seen.confidence, keypoints=seen.keypoints,
+                              contact=np.zeros((24, 2)))  # fmt: skip
+    world = ground_alignment(synthetic.GROUND)
+
+    def fitted_speed(top_speed: float) -> np.ndarray:
+        settings = FitSettings(iterations=150, max_root_speed=top_speed)
+        fit = fit_people([evidence], synthetic.CAMERA, synthetic.GROUND, synthetic.FPS, settings)[0]
+        floor = world.apply(fit.transl)[:, :2]
+        return np.linalg.norm(np.diff(floor, axis=0), axis=1) * synthetic.FPS
+
+    assert np.median(fitted_speed(4.0)) < 4.3
+    assert np.median(fitted_speed(8.0)) == pytest.approx(6.0, abs=0.3)
+
+
 @pytest.mark.parametrize("joint", ["left_knee", "right_knee", "left_elbow", "right_elbow"])
 def test_hinges_bend_one_way_about_one_axis(joint):
     def penalty(axis_angle: np.ndarray) -> float:
