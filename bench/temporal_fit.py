@@ -4,7 +4,8 @@ Each person is built with known motion on a known floor (``tests/helpers/synthet
 observed with 2D keypoint noise, dropped frames, a 1-3 s occlusion, rotation noise, depth errors and a
 left/right flip. The figures compare the per-frame estimate (what the fit starts from) with the fitted
 motion, in the same run: MPJPE, PA-MPJPE (after a per-frame similarity alignment), root trajectory error,
-foot skate during true contacts, floor penetration, and the time per person-frame.
+the arms' pose (elbows and wrists from their shoulder), foot skate during true contacts, floor penetration,
+and the time per person-frame.
 
 .venv/bin/python bench/temporal_fit.py [--people 6] [--frames 150] [--seed 0]
 """
@@ -23,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from crowdmocap_addon.core.body.skeleton import forward_kinematics  # noqa: E402
-from crowdmocap_addon.core.joints import SMPL_FEET  # noqa: E402
+from crowdmocap_addon.core.joints import SMPL, SMPL_FEET  # noqa: E402
 from crowdmocap_addon.core.result.schema import CapturedPerson  # noqa: E402
 from crowdmocap_addon.core.world import ground_alignment  # noqa: E402
 from inference_server.estimators.person_motion import PersonMotion  # noqa: E402
@@ -35,6 +36,9 @@ from tests.helpers import synthetic_motion as synthetic  # noqa: E402
 from tests.helpers.synthetic_motion import CAMERA, FPS, GROUND, REST, Observed, TrueMotion, observe  # noqa: E402
 
 _FEET = [j for foot in SMPL_FEET for j in foot]
+_ARMS = [
+    (SMPL[f"{side}_shoulder"], SMPL[f"{side}_{joint}"]) for side in ("left", "right") for joint in ("elbow", "wrist")
+]
 _WORLD = ground_alignment(GROUND)
 
 
@@ -69,6 +73,12 @@ def _pa_error(estimate: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return np.array(errors)
 
 
+def _arm_error(joints: np.ndarray, truth: np.ndarray) -> float:
+    """Mean error of the elbows and wrists measured from their shoulder: the arms' pose, whatever the depth did."""
+    return float(np.mean([np.linalg.norm((joints[:, j] - joints[:, s]) - (truth[:, j] - truth[:, s]), axis=-1).mean()
+                          for s, j in _ARMS]))  # fmt: skip
+
+
 def figures(joints: np.ndarray, truth: TrueMotion) -> dict[str, float]:
     """Errors of (T, 24, 3) camera-frame joints against the truth, and their physical faults in the floor frame."""
     true_joints = truth.joints
@@ -80,6 +90,7 @@ def figures(joints: np.ndarray, truth: TrueMotion) -> dict[str, float]:
         "mpjpe_mm": 1000 * float(np.linalg.norm(joints - true_joints, axis=-1).mean()),
         "pa_mpjpe_mm": 1000 * float(_pa_error(joints, true_joints).mean()),
         "root_mm": 1000 * float(np.linalg.norm(joints[:, 0] - true_joints[:, 0], axis=-1).mean()),
+        "arms_mm": 1000 * _arm_error(joints, true_joints),
         "skate_cm_s": 100 * float(skate[planted].mean()) if planted.any() else float("nan"),
         "penetration_cm": 100 * float(np.clip(-world[:, _FEET, 2], 0, None).max(axis=1).mean()),
     }
@@ -141,7 +152,7 @@ def main() -> None:
     person_frames = sum(len(seen.transl) for seen in observed)
     print(f"temporal fit: {len(people)} synthetic people x {args.frames} frames, {args.iterations} iterations, "
           f"motion stage {seconds * 1000 / person_frames:.2f} ms per person-frame (CPU)")  # fmt: skip
-    names = ("mpjpe_mm", "pa_mpjpe_mm", "root_mm", "skate_cm_s", "penetration_cm")
+    names = ("mpjpe_mm", "pa_mpjpe_mm", "root_mm", "arms_mm", "skate_cm_s", "penetration_cm")
     print(f"{'person':<10}{'':<8}" + "".join(f"{n:>16}" for n in names))
     totals: dict[str, list[dict[str, float]]] = {"truth": [], "estimate": [], "clean-up": [], "fitted": []}
     for (kind, truth), seen, done, fit in zip(people, observed, cleaned, fitted, strict=True):

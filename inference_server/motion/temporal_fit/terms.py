@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from crowdmocap_addon.core.joints import SMPL_FEET, SMPL_HINGE_AXES
+from crowdmocap_addon.core.joints import SMPL, SMPL_FEET, SMPL_HINGE_AXES
 
 from .body import take
 
 PELVIS = 0
 _FEET = [j for foot in SMPL_FEET for j in foot]  # (left ankle, left toes, right ankle, right toes)
+_ARMS = [SMPL[f"{side}_{joint}"] for side in ("left", "right") for joint in ("elbow", "wrist", "hand")]
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -32,7 +33,11 @@ class Scales:
     support: float = 0.05  # m: the lowest foot joint of someone standing or walking above the floor (Cauchy)
     contact_speed: float = 0.05  # m/s of a planted foot
     root_acceleration: float = 3.0  # m/s² of the pelvis (a walker's is ~2-5)
-    joint_acceleration: float = 15.0  # m/s² of any joint (a walker's swinging wrist reaches ~10-20)
+    joint_acceleration: float = 15.0  # m/s² of any joint but the arms' (a walker's swinging foot: ~10-20)
+    # m/s² of the elbows, wrists and hands: an arm swinging with a walk (±0.2 m at ~0.9 Hz) accelerates at
+    # ~5-7; at 15 the fit kept BlazePose's wrist jitter, at 7.5 it overruled a partly hidden walker's
+    # evidence (docs/motion.md, "Arms")
+    arm_acceleration: float = 10.0
     overspeed: float = 0.25  # m/s above the speed limit, on any one pair of frames (``bounded_speed``)
     hinge_twist: float = 0.3  # how far a knee or elbow turns off its hinge axis (|R a - a|)
     hyperextension: float = 0.05  # sin of the angle a hinge bends backwards past its allowance
@@ -124,7 +129,9 @@ def smooth_motion(joints: torch.Tensor, batch: Batch, scales: Scales) -> tuple[t
     acceleration = (joints[:, 2:] - 2 * joints[:, 1:-1] + joints[:, :-2]) * batch.fps**2  # (P, T - 2, 24, 3)
     weights = _triples(batch.valid)
     root = _masked_mean(((acceleration[:, :, PELVIS] / scales.root_acceleration) ** 2).sum(-1), weights)
-    every = _masked_mean(((acceleration / scales.joint_acceleration) ** 2).sum(-1).mean(-1), weights)
+    normal = joints.new_full((joints.shape[2], 1), scales.joint_acceleration)
+    normal[_ARMS] = scales.arm_acceleration
+    every = _masked_mean(((acceleration / normal) ** 2).sum(-1).mean(-1), weights)
     return root, every
 
 

@@ -61,6 +61,20 @@ def test_one_jump_costs_the_same_however_long_the_person_is_seen():
     assert cost(20, 10) == pytest.approx((1.0 / terms.Scales().overspeed) ** 2, rel=1e-6)
 
 
+def test_the_arms_are_held_to_a_gentler_acceleration_than_the_feet():
+    def cost(joint: str) -> float:
+        joints = torch.zeros((1, 5, 24, 3), dtype=torch.float64)
+        joints[0, 2, SMPL[joint], 0] = 0.01  # one frame 1 cm off: the same acceleration on either joint
+        _, every = terms.smooth_motion(joints, _batch(5), terms.Scales())
+        return float(every)
+
+    scales = terms.Scales()
+    ratio = (scales.joint_acceleration / scales.arm_acceleration) ** 2
+    for arm in ("left_elbow", "right_wrist", "left_hand"):
+        assert cost(arm) == pytest.approx(ratio * cost("left_ankle"), rel=1e-9)
+    assert cost("left_ankle") == pytest.approx(cost("head"), rel=1e-9)
+
+
 def test_the_top_speed_holds_a_fast_person_back_and_raising_it_lets_them_go():
     truth = synthetic.mover(24, start=(-1.5, 9.0), velocity=(6.0, 0.0))  # 6 m/s across the view
     seen = synthetic.observe(truth, np.random.default_rng(5), pixel_noise=0.5, rotation_noise=0.02, depth_error=0.0,
